@@ -1,0 +1,172 @@
+// The gateway in front of the Durable Objects: routes, authenticates, validates, and forwards to the database's
+// object over RPC. Data plane: POST /api/{run,exec,batch,raw,first} with x-db-name. Control plane (gateway key):
+//   PUT    /admin/databases/{name}              provision: apply pending migrations {migrations: [{id, sql}]}
+//   GET    /admin/databases/{name}              info: tables, size, applied migrations
+//   DELETE /admin/databases/{name}              delete all of the database's storage
+//   POST   /admin/databases/{name}/revocations  revoke token ids {tokenIds: [...], notAfter?}
+//   GET    /health                              no auth, reveals nothing
+import { HttpError, errorBody, errorResponse, jsonResponse, methodNotAllowed, readJsonObject } from "./http.js";
+import { gatewayKeys } from "./keys.js";
+import { DATABASE_NAME_RULE, isValidDatabaseName } from "./names.js";
+import { DATA_OPERATIONS, parseDataRequest, parseMigrations } from "./statements.js";
+import { TOKEN_ID_PATTERN, TokenError, verifyToken } from "./token.js";
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const MAX_REVOCATIONS_PER_REQUEST = 1000;
+
+export async function handleRequest(request, env) {
+  try {
+    return await route(request, env);
+  } catch (error) {
+    if (error instanceof HttpError) return errorResponse(error);
+    // workerd marks errors such as "Durable Object reset because its code was updated" or an overloaded object
+    // as retryable; the request may be sent again.
+    if (error?.retryable || error?.overloaded) {
+      return jsonResponse(errorBody("database_unavailable", "Database is temporarily unavailable; retry"), 503, {
+        "retry-after": "1",
+      });
+    }
+    console.error(`gateway internal error: ${error?.name ?? "Error"}: ${error?.message ?? error}`);
+    return jsonResponse(errorBody("internal_error", "Internal error"), 500);
+  }
+}
+
+async function route(request, env) {
+  const { pathname } = new URL(request.url);
+  if (pathname === "/health") {
+    if (request.method !== "GET") throw methodNotAllowed(["GET"]);
+    return jsonResponse({ success: true, status: "ok" });
+  }
+  const data = /^\/api\/([a-z]+)$/.exec(pathname);
+  if (data && DATA_OPERATIONS.includes(data[1])) {
+    if (request.method !== "POST") throw methodNotAllowed(["POST"]);
+    return dataPlane(data[1], request, env);
+  }
+  const admin = /^\/admin\/databases\/([^/]+)(\/revocations)?$/.exec(pathname);
+  if (admin) return controlPlane(admin[1], admin[2] !== undefined, request, env);
+  throw new HttpError(404, "not_found", "Invalid endpoint");
+}
+
+async function dataPlane(operation, request, env) {
+  const keys = await gatewayKeys(env);
+  const token = await presentedToken(request, keys);
+  const databaseName = requireDatabaseName(request.headers.get("x-db-name"), "x-db-name header");
+  let verified;
+  try {
+    verified = await verifyToken(token, { databaseName, signingKeys: keys.signingKeys, now: Date.now() });
+  } catch (error) {
+    if (error instanceof TokenError) throw new HttpError(401, error.code, error.message);
+    throw error;
+  }
+  return runDataRequest(operation, request, env, databaseName, verified.tokenId);
+}
+
+/** Validates the body and runs it in the database's object. Exported for the benchmark's no-auth baseline. */
+export async function runDataRequest(operation, request, env, databaseName, tokenId) {
+  const parsed = parseDataRequest(operation, await readJsonObject(request, maxBodyBytes(env)));
+  return forward(env, databaseName, (database) => database.execute(operation, parsed, tokenId));
+}
+
+// Two accepted forms: kuratchi-sdk's (Authorization: Bearer <gateway key> plus x-db-token) and token only
+// (Authorization: Bearer <token>, or x-db-token alone), which lets an app work without the master key.
+async function presentedToken(request, keys) {
+  const bearer = bearerCredential(request);
+  const dbToken = request.headers.get("x-db-token");
+  if (bearer !== null && dbToken) {
+    if (!(await keys.isGatewayKey(bearer))) {
+      throw new HttpError(401, "invalid_gateway_key", "Invalid or missing gateway key");
+    }
+    return dbToken;
+  }
+  if (dbToken) return dbToken;
+  if (bearer !== null) {
+    if (bearer.split(".").length !== 4 && (await keys.isGatewayKey(bearer))) {
+      throw new HttpError(401, "missing_token", "Missing x-db-token: the gateway key alone does not open a database");
+    }
+    return bearer;
+  }
+  throw new HttpError(
+    401,
+    "missing_credentials",
+    "Missing credentials: send the database token as 'Authorization: Bearer <token>' or 'x-db-token'",
+  );
+}
+
+function bearerCredential(request) {
+  const header = request.headers.get("authorization");
+  if (header === null) return null;
+  const match = /^Bearer +(\S+)$/i.exec(header.trim());
+  if (!match) throw new HttpError(401, "invalid_authorization", "Authorization header must be 'Bearer <credential>'");
+  return match[1];
+}
+
+async function controlPlane(encodedName, revocations, request, env) {
+  const allowed = revocations ? ["POST"] : ["GET", "PUT", "DELETE"];
+  if (!allowed.includes(request.method)) throw methodNotAllowed(allowed);
+  const keys = await gatewayKeys(env);
+  const bearer = bearerCredential(request);
+  if (bearer === null || !(await keys.isGatewayKey(bearer))) {
+    throw new HttpError(401, "invalid_gateway_key", "Invalid or missing gateway key");
+  }
+  let name;
+  try {
+    name = decodeURIComponent(encodedName);
+  } catch {
+    name = encodedName;
+  }
+  const databaseName = requireDatabaseName(name, "database name");
+
+  if (revocations) {
+    const { tokenIds, notAfter } = parseRevocation(await readJsonObject(request, maxBodyBytes(env)));
+    return forward(env, databaseName, (database) => database.revoke(tokenIds, notAfter));
+  }
+  switch (request.method) {
+    case "PUT": {
+      const migrations = await parseMigrations(await readJsonObject(request, maxBodyBytes(env)));
+      return forward(env, databaseName, (database) => database.provision(migrations));
+    }
+    case "GET":
+      return forward(env, databaseName, (database) => database.info());
+    default:
+      return forward(env, databaseName, (database) => database.destroy());
+  }
+}
+
+function parseRevocation(body) {
+  const { tokenIds, notAfter = null } = body;
+  if (!Array.isArray(tokenIds) || tokenIds.length === 0 || tokenIds.length > MAX_REVOCATIONS_PER_REQUEST) {
+    throw new HttpError(
+      400,
+      "invalid_request",
+      `tokenIds must be an array of 1 to ${MAX_REVOCATIONS_PER_REQUEST} token ids`,
+    );
+  }
+  const bad = tokenIds.findIndex((id) => typeof id !== "string" || !TOKEN_ID_PATTERN.test(id));
+  if (bad >= 0) {
+    throw new HttpError(400, "invalid_request", `tokenIds[${bad}] is not a token id (32 lowercase hex digits)`);
+  }
+  if (notAfter !== null && !(Number.isSafeInteger(notAfter) && notAfter > 0)) {
+    throw new HttpError(400, "invalid_request", "notAfter must be epoch milliseconds");
+  }
+  return { tokenIds, notAfter };
+}
+
+function requireDatabaseName(name, what) {
+  if (name === null || name === "") {
+    throw new HttpError(400, "missing_database_name", `${what} required: the name of the database`);
+  }
+  if (!isValidDatabaseName(name)) {
+    throw new HttpError(400, "invalid_database_name", `Invalid ${what}: use ${DATABASE_NAME_RULE}`);
+  }
+  return name;
+}
+
+async function forward(env, databaseName, call) {
+  const { status, body } = await call(env.DO.get(env.DO.idFromName(databaseName)));
+  return jsonResponse(body, status);
+}
+
+function maxBodyBytes(env) {
+  const configured = Number(env.MAX_BODY_BYTES);
+  return Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_MAX_BODY_BYTES;
+}

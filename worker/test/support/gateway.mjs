@@ -1,0 +1,99 @@
+// Starts the gateway Worker from worker/src in the real workerd runtime (Miniflare), as the tests and the benchmark
+// use it. The emulator loads uploaded scripts its own way; this harness is for the Worker alone.
+import { readFileSync, readdirSync } from "node:fs";
+import { Miniflare } from "miniflare";
+import { importSigningKey, randomTokenId, signToken } from "../../src/token.js";
+
+const workerDir = new URL("../../", import.meta.url);
+export const manifest = JSON.parse(readFileSync(new URL("worker.json", workerDir), "utf8"));
+
+/** The Worker's modules, entry first (Miniflare and Cloudflare both take the first/main module as the entry). */
+export function workerModules(sourceDir = new URL("src/", workerDir)) {
+  const names = readdirSync(sourceDir).filter((name) => name.endsWith(".js"));
+  names.sort((a, b) => (a === manifest.mainModule ? -1 : b === manifest.mainModule ? 1 : a.localeCompare(b)));
+  return names.map((name) => ({ type: "ESModule", path: name, contents: readFileSync(new URL(name, sourceDir), "utf8") }));
+}
+
+export function gatewayOptions({ apiKey, previousKey, persistDir, maxBodyBytes, modules = workerModules() }) {
+  const bindings = { API_KEY: apiKey };
+  if (previousKey) bindings.API_KEY_PREVIOUS = previousKey;
+  if (maxBodyBytes) bindings.MAX_BODY_BYTES = String(maxBodyBytes);
+  return {
+    modules,
+    compatibilityDate: manifest.compatibilityDate,
+    cf: false,
+    port: 0,
+    bindings,
+    durableObjects: { [manifest.durableObject.binding]: { className: manifest.durableObject.className, useSQLite: true } },
+    ...(persistDir ? { durableObjectsPersist: persistDir } : {}),
+  };
+}
+
+export async function startGateway(options) {
+  const mf = new Miniflare(gatewayOptions(options));
+  let url;
+  try {
+    url = await mf.ready;
+  } catch (error) {
+    await mf.dispose().catch(() => {});
+    throw error;
+  }
+  return new Gateway(mf, url, options.apiKey);
+}
+
+export class Gateway {
+  constructor(mf, url, apiKey) {
+    this.mf = mf;
+    this.url = url;
+    this.apiKey = apiKey;
+  }
+
+  async issueToken(databaseName, { ttlMs = 60_000, key = this.apiKey, tokenId = randomTokenId(), now = Date.now() } = {}) {
+    return signToken(await importSigningKey(key), { databaseName, tokenId, expiresAt: now + ttlMs });
+  }
+
+  /** POSTs a data-plane call; `auth` is the token (token-only form) or {gatewayKey, token} (kuratchi-sdk form). */
+  async data(operation, databaseName, body, auth) {
+    const headers = { "content-type": "application/json" };
+    if (databaseName !== undefined) headers["x-db-name"] = databaseName;
+    if (typeof auth === "string") headers.authorization = `Bearer ${auth}`;
+    else if (auth) {
+      if (auth.gatewayKey !== undefined) headers.authorization = `Bearer ${auth.gatewayKey}`;
+      if (auth.token !== undefined) headers["x-db-token"] = auth.token;
+    }
+    return call(new URL(`/api/${operation}`, this.url), { method: "POST", headers, body: JSON.stringify(body) });
+  }
+
+  /** Runs a query with a fresh token for the database and returns the parsed body, failing on a non-2xx. */
+  async sql(databaseName, query, params = []) {
+    const response = await this.data("run", databaseName, { query, params }, await this.issueToken(databaseName));
+    if (response.status !== 200) throw new Error(`query failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body.results;
+  }
+
+  async admin(method, path, body, key = this.apiKey) {
+    const headers = key === null ? {} : { authorization: `Bearer ${key}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    return call(new URL(path, this.url), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
+  provision(databaseName, migrations = []) {
+    return this.admin("PUT", `/admin/databases/${databaseName}`, { migrations });
+  }
+
+  dispose() {
+    return this.mf.dispose();
+  }
+}
+
+async function call(url, init) {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: response.status, headers: response.headers, body };
+}
