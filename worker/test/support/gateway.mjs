@@ -61,7 +61,7 @@ export class Gateway {
       if (auth.gatewayKey !== undefined) headers.authorization = `Bearer ${auth.gatewayKey}`;
       if (auth.token !== undefined) headers["x-db-token"] = auth.token;
     }
-    return call(new URL(`/api/${operation}`, this.url), { method: "POST", headers, body: JSON.stringify(body) });
+    return requestJson(this.resolve(`/api/${operation}`), { method: "POST", headers, body: JSON.stringify(body) });
   }
 
   /** Runs a query with a fresh token for the database and returns the parsed body, failing on a non-2xx. */
@@ -74,7 +74,12 @@ export class Gateway {
   async admin(method, path, body, key = this.apiKey) {
     const headers = key === null ? {} : { authorization: `Bearer ${key}` };
     if (body !== undefined) headers["content-type"] = "application/json";
-    return call(new URL(path, this.url), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    return requestJson(this.resolve(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
+  /** `path` under the gateway's base URL, which may itself have a path (the emulator's /<script> form). */
+  resolve(path) {
+    return new URL(path.replace(/^\//, ""), this.url);
   }
 
   provision(databaseName, migrations = []) {
@@ -86,7 +91,8 @@ export class Gateway {
   }
 }
 
-async function call(url, init) {
+/** fetch, with the body parsed as JSON when it is JSON: {status, headers, body}. */
+export async function requestJson(url, init) {
   const response = await fetch(url, init);
   const text = await response.text();
   let body;

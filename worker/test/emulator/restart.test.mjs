@@ -1,0 +1,78 @@
+// The emulator as a command: ready line, clean stop on SIGTERM, and a restart on the same data directory keeps
+// scripts, resources and Durable Object data.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { gatewayUpload, spawnEmulator } from "../support/cloudflare.mjs";
+import { CloudflareApi } from "../support/cloudflare.mjs";
+import { Gateway } from "../support/gateway.mjs";
+
+const TOKEN = "restart-token";
+const KEY = "restart-gateway-key";
+
+function childrenOf(pid) {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1].split(" ")[1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test("restart with the same data directory keeps scripts, resources and Durable Object data", async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), "cf-emulator-restart-"));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const args = ["--data-dir", dataDir, "--api-token", TOKEN, "--subdomain", "restart-test"];
+
+  const first = await spawnEmulator(args);
+  const api = new CloudflareApi(first.info, TOKEN);
+  assert.equal(first.info.subdomain, "restart-test");
+  assert.match(first.info.apiUrl, /^http:\/\/127\.0\.0\.1:\d+\/client\/v4$/);
+  let runtimePids;
+  try {
+    assert.equal((await api.upload("kuratchi-do-internal", gatewayUpload({ apiKey: KEY }))).status, 200);
+    await api.enableSubdomain("kuratchi-do-internal");
+    const gateway = new Gateway(null, new URL(`${api.scriptUrl("kuratchi-do-internal")}/`), KEY);
+    await gateway.provision("survivor", [{ id: "0001", sql: "CREATE TABLE t (v TEXT)" }]);
+    await gateway.sql("survivor", "INSERT INTO t VALUES ('kept')");
+    await api.call("POST", `${api.accountPath}/storage/kv/namespaces`, { title: "kv-kept" });
+    await api.call("POST", `${api.accountPath}/r2/buckets`, { name: "r2-kept" });
+    await api.call("POST", `${api.accountPath}/queues`, { queue_name: "queue-kept" });
+    runtimePids = childrenOf(first.child.pid);
+    assert.ok(runtimePids.length > 0, "the script runs in a workerd child process");
+  } finally {
+    assert.equal(await first.stop("SIGTERM"), 0, first.stderr());
+  }
+  for (const pid of runtimePids) assert.ok(!existsSync(`/proc/${pid}`), `workerd ${pid} was left running`);
+  await assert.rejects(fetch(`${first.info.workersUrl}/kuratchi-do-internal/health`), "the port is closed");
+
+  const second = await spawnEmulator(args);
+  try {
+    const again = new CloudflareApi(second.info, TOKEN);
+    const scripts = (await again.call("GET", `${again.accountPath}/workers/scripts`)).body.result;
+    assert.deepEqual(scripts.map((s) => s.id), ["kuratchi-do-internal"]);
+    const gateway = new Gateway(null, new URL(`${again.scriptUrl("kuratchi-do-internal")}/`), KEY);
+    assert.deepEqual(await gateway.sql("survivor", "SELECT v FROM t"), [{ v: "kept" }]);
+    const kv = (await again.call("GET", `${again.accountPath}/storage/kv/namespaces`)).body.result;
+    assert.deepEqual(kv.map((ns) => ns.title), ["kv-kept"]);
+    const r2 = (await again.call("GET", `${again.accountPath}/r2/buckets`)).body.result.buckets;
+    assert.deepEqual(r2.map((b) => b.name), ["r2-kept"]);
+    const queues = (await again.call("GET", `${again.accountPath}/queues`)).body.result;
+    assert.deepEqual(queues.map((q) => q.queue_name), ["queue-kept"]);
+    // A re-upload of the same class still knows the migration was applied before the restart.
+    assert.equal((await again.upload("kuratchi-do-internal", gatewayUpload({ apiKey: KEY }))).body.errors[0].code, 10074);
+  } finally {
+    assert.equal(await second.stop("SIGINT"), 0);
+  }
+});
+
+test("missing or wrong configuration stops start-up with one clear line", async () => {
+  await assert.rejects(spawnEmulator([]), /no API token: pass --api-token/);
+  await assert.rejects(spawnEmulator(["--api-token", "t", "--account-id", "xyz"]), /account ids must be 32 lowercase hex/);
+});
