@@ -1,0 +1,28 @@
+package dev.kuratchi.client.gateway;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One SQL statement with positional {@code ?} parameters. Parameter values: {@code null}, {@link String},
+ * {@link Long}/{@link Integer}/{@link Short}/{@link Byte}, {@link Double}/{@link Float}, {@link Boolean} (bound as
+ * 1/0) and {@code byte[]} (a blob).
+ */
+public record Statement(String sql, List<Object> params) {
+    public Statement {
+        if (sql == null || sql.isBlank()) {
+            throw new IllegalArgumentException("SQL must not be empty");
+        }
+        // Stream.toList() keeps nulls (SQL NULL parameters), unlike List.copyOf, and is unmodifiable.
+        params = params.stream().map(SqlValues::checkParam).toList();
+    }
+
+    public static Statement of(String sql, Object... params) {
+        return new Statement(sql, Arrays.asList(params));
+    }
+
+    @Override
+    public String toString() {
+        return "Statement[" + sql + ", " + params.size() + " params]";
+    }
+}

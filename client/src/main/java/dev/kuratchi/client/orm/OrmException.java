@@ -1,0 +1,8 @@
+package dev.kuratchi.client.orm;
+
+/** A query the ORM refuses before any SQL is sent: an unknown table or column, or a missing WHERE. */
+public final class OrmException extends RuntimeException {
+    public OrmException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,184 @@
+package dev.kuratchi.client.orm;
+
+import static dev.kuratchi.client.schema.SchemaSql.quoteIdentifier;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Conditions for {@link TableQuery#where}: the operators kuratchi-sdk's ORM has ({@code eq, ne, gt, gte, lt, lte,
+ * like, in, notIn, isNull}) and OR groups. Unlike kuratchi-sdk, equality never turns into LIKE when the value holds
+ * {@code %} or {@code _}, and {@code in} with no values matches nothing.
+ */
+public final class Where {
+    private Where() {}
+
+    public static Condition eq(String column, Object value) {
+        return value == null ? isNull(column) : compare(column, "=", value);
+    }
+
+    public static Condition ne(String column, Object value) {
+        return value == null ? isNotNull(column) : compare(column, "<>", value);
+    }
+
+    public static Condition gt(String column, Object value) {
+        return compare(column, ">", value);
+    }
+
+    public static Condition gte(String column, Object value) {
+        return compare(column, ">=", value);
+    }
+
+    public static Condition lt(String column, Object value) {
+        return compare(column, "<", value);
+    }
+
+    public static Condition lte(String column, Object value) {
+        return compare(column, "<=", value);
+    }
+
+    public static Condition like(String column, String pattern) {
+        return compare(column, "LIKE", pattern);
+    }
+
+    public static Condition in(String column, Collection<?> values) {
+        return membership(column, values, false);
+    }
+
+    public static Condition notIn(String column, Collection<?> values) {
+        return membership(column, values, true);
+    }
+
+    public static Condition isNull(String column) {
+        return simple(column, quoteIdentifier(column) + " IS NULL");
+    }
+
+    public static Condition isNotNull(String column) {
+        return simple(column, quoteIdentifier(column) + " IS NOT NULL");
+    }
+
+    /** True when any of the conditions is. */
+    public static Condition anyOf(Condition... conditions) {
+        return group(List.of(conditions), " OR ");
+    }
+
+    /** True when all of the conditions are. */
+    public static Condition allOf(Condition... conditions) {
+        return group(List.of(conditions), " AND ");
+    }
+
+    /**
+     * kuratchi-sdk's map form: {@code {column: value}} for equality ({@code null}: IS NULL), or
+     * {@code {column: {op: value, ...}}} with the operators above; several entries are ANDed.
+     */
+    public static Condition fromMap(Map<String, ?> map) {
+        List<Condition> conditions = new ArrayList<>();
+        map.forEach((column, spec) -> {
+            if (spec instanceof Map<?, ?> ops) {
+                ops.forEach((op, value) -> conditions.add(operator(column, String.valueOf(op), value)));
+            } else {
+                conditions.add(eq(column, spec));
+            }
+        });
+        if (conditions.isEmpty()) {
+            throw new OrmException("an empty where() matches every row; use all() to say so");
+        }
+        return conditions.size() == 1 ? conditions.get(0) : group(conditions, " AND ");
+    }
+
+    private static Condition operator(String column, String op, Object value) {
+        return switch (op) {
+            case "eq" -> eq(column, value);
+            case "ne" -> ne(column, value);
+            case "gt" -> gt(column, value);
+            case "gte" -> gte(column, value);
+            case "lt" -> lt(column, value);
+            case "lte" -> lte(column, value);
+            case "like" -> like(column, (String) value);
+            case "in" -> in(column, collection(column, op, value));
+            case "notIn" -> notIn(column, collection(column, op, value));
+            case "isNull" -> Boolean.TRUE.equals(value) ? isNull(column) : isNotNull(column);
+            default -> throw new OrmException("unknown operator '" + op + "' for column '" + column
+                    + "': use eq, ne, gt, gte, lt, lte, like, in, notIn or isNull");
+        };
+    }
+
+    private static Collection<?> collection(String column, String op, Object value) {
+        if (value instanceof Collection<?> values) {
+            return values;
+        }
+        throw new OrmException("operator '" + op + "' on column '" + column + "' needs a list of values");
+    }
+
+    private static Condition compare(String column, String operator, Object value) {
+        if (value == null) {
+            throw new OrmException("column '" + column + "' " + operator + " NULL is never true; use isNull");
+        }
+        return new Condition() {
+            @Override
+            public String toSql(List<Object> params) {
+                params.add(value);
+                return quoteIdentifier(column) + " " + operator + " ?";
+            }
+
+            @Override
+            public List<String> columns() {
+                return List.of(column);
+            }
+        };
+    }
+
+    private static Condition membership(String column, Collection<?> values, boolean negate) {
+        List<Object> copy = new ArrayList<>(values);
+        return new Condition() {
+            @Override
+            public String toSql(List<Object> params) {
+                if (copy.isEmpty()) {
+                    return negate ? "1 = 1" : "0 = 1";
+                }
+                params.addAll(copy);
+                return quoteIdentifier(column) + (negate ? " NOT IN (" : " IN (")
+                        + copy.stream().map(v -> "?").collect(Collectors.joining(", ")) + ")";
+            }
+
+            @Override
+            public List<String> columns() {
+                return List.of(column);
+            }
+        };
+    }
+
+    private static Condition simple(String column, String sql) {
+        return new Condition() {
+            @Override
+            public String toSql(List<Object> params) {
+                return sql;
+            }
+
+            @Override
+            public List<String> columns() {
+                return List.of(column);
+            }
+        };
+    }
+
+    private static Condition group(List<Condition> conditions, String joiner) {
+        if (conditions.isEmpty()) {
+            throw new OrmException("a condition group needs at least one condition");
+        }
+        return new Condition() {
+            @Override
+            public String toSql(List<Object> params) {
+                return conditions.stream().map(c -> "(" + c.toSql(params) + ")").collect(Collectors.joining(joiner));
+            }
+
+            @Override
+            public List<String> columns() {
+                return conditions.stream().flatMap(c -> c.columns().stream()).toList();
+            }
+        };
+    }
+}

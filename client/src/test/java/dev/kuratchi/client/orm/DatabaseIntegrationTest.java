@@ -1,0 +1,100 @@
+package dev.kuratchi.client.orm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kuratchi.client.admin.AdminClient;
+import dev.kuratchi.client.gateway.GatewayClient;
+import dev.kuratchi.client.gateway.GatewayException;
+import dev.kuratchi.client.gateway.GatewayTransport;
+import dev.kuratchi.client.gateway.Row;
+import dev.kuratchi.client.schema.SchemaSql;
+import dev.kuratchi.client.schema.Schemas;
+import dev.kuratchi.client.support.WorkerProcess;
+import dev.kuratchi.client.token.GatewayKey;
+import dev.kuratchi.client.token.Tokens;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The ORM over the built-in organization schema, against the real Worker. */
+class DatabaseIntegrationTest {
+    private static final String KEY = "orm-integration-gateway-key";
+    private static WorkerProcess worker;
+    private static Database db;
+
+    @BeforeAll
+    static void start() {
+        worker = WorkerProcess.start(KEY);
+        new AdminClient(worker.url(), GatewayKey.of(KEY), GatewayTransport.withDefaults())
+                .provision("acme", List.of(SchemaSql.initialMigration(Schemas.organization())));
+        GatewayClient gateway = GatewayClient.builder()
+                .connection(worker.url(), new Tokens(GatewayKey.of(KEY), Clock.systemUTC()).issue("acme", Duration.ofMinutes(5)))
+                .build();
+        db = new Database(gateway, Schemas.organization());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        worker.close();
+    }
+
+    private static Map<String, Object> user(String id, String email, String role, long attempts) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("id", id);
+        row.put("email", email);
+        row.put("role", role);
+        row.put("accessAttempts", attempts);
+        return row;
+    }
+
+    @Test
+    void insertQueryUpdateDelete() {
+        TableQuery users = db.table("users");
+        users.all().delete();
+        assertThat(users.insert(user("u1", "ann@acme.io", "owner", 0))).isEqualTo(1);
+        assertThat(users.insertMany(List.of(user("u2", "bob@acme.io", "editor", 3), user("u3", "cy@acme.io", "member", 5))))
+                .isEqualTo(2);
+
+        assertThat(users.count()).isEqualTo(3);
+        assertThat(users.where("email", "bob@acme.io").first()).map(r -> r.getString("id")).contains("u2");
+        assertThat(users.where(Where.gte("accessAttempts", 3)).orderBy("email", Direction.DESC).many())
+                .extracting(r -> r.getString("id")).containsExactly("u3", "u2");
+        assertThat(users.where("role", "owner").orWhere("role", "member").select("id").orderBy("id").many())
+                .extracting(r -> r.getString("id")).containsExactly("u1", "u3");
+        assertThat(users.where(Where.in("id", List.of("u1", "u3"))).count()).isEqualTo(2);
+        assertThat(users.where(Where.like("email", "%@acme.io")).limit(2).offset(1).orderBy("id").many())
+                .extracting(r -> r.getString("id")).containsExactly("u2", "u3");
+        assertThat(users.where("id", "nobody").exists()).isFalse();
+
+        assertThat(users.where(Where.lt("accessAttempts", 5)).update(Map.of("status", true))).isEqualTo(2);
+        Row ann = users.where("id", "u1").first().orElseThrow();
+        assertThat(ann.getBoolean("status")).isTrue();
+        assertThat(ann.getString("created_at")).isNotBlank();
+
+        assertThat(users.where("id", "u3").delete()).isEqualTo(1);
+        assertThat(users.count()).isEqualTo(2);
+    }
+
+    @Test
+    void insertManyIsAtomicAndConstraintsComeBackAsGatewayErrors() {
+        TableQuery roles = db.table("roles");
+        roles.all().delete();
+        List<Map<String, Object>> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            many.add(Map.of("id", "r" + i, "name", "role " + i));
+        }
+        assertThat(roles.insertMany(many)).isEqualTo(150);
+        assertThat(roles.count()).isEqualTo(150);
+        assertThatThrownBy(() -> roles.insertMany(List.of(Map.of("id", "new", "name", "x"), Map.of("id", "r1", "name", "dup"))))
+                .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.sqliteCode()).isEqualTo("SQLITE_CONSTRAINT"));
+        assertThat(roles.where("id", "new").exists()).isFalse();
+        assertThatThrownBy(() -> db.table("users").insert(user("u9", "x@y.z", "superadmin", 0)))
+                .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.getMessage()).contains("CHECK constraint"));
+    }
+}

@@ -1,0 +1,164 @@
+package dev.kuratchi.client.orm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kuratchi.client.gateway.Statement;
+import dev.kuratchi.client.schema.Schemas;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The SQL every ORM call builds, without a gateway. */
+class TableQueryTest {
+    private final Database db = new Database(null, Schemas.parse("""
+            name: shop
+            tables:
+              - name: users
+                columns:
+                  - {name: id, type: integer, primaryKey: true}
+                  - {name: email, type: text, notNull: true}
+                  - {name: name, type: text}
+                  - {name: age, type: integer}
+                  - {name: avatar, type: blob}
+                  - {name: created, type: integer, mode: timestamp_ms}
+            """));
+
+    private TableQuery users() {
+        return db.table("users");
+    }
+
+    /** Integers in {@code params} are compared as the Longs a Statement holds them as. */
+    private static void assertSql(Statement statement, String sql, Object... params) {
+        assertThat(statement.sql()).isEqualTo(sql);
+        assertThat(statement.params()).containsExactly(
+                Arrays.stream(params).map(p -> p instanceof Integer i ? (Object) i.longValue() : p).toArray());
+    }
+
+    @Test
+    void selectWithEveryOperator() {
+        assertSql(users().selectStatement(), "SELECT * FROM \"users\"");
+        assertSql(users().where("email", "a@b.c").selectStatement(), "SELECT * FROM \"users\" WHERE (\"email\" = ?)", "a@b.c");
+        assertSql(users().where("name", null).selectStatement(), "SELECT * FROM \"users\" WHERE (\"name\" IS NULL)");
+        assertSql(users().where(Where.ne("name", "x")).where(Where.gt("age", 1)).where(Where.gte("age", 2))
+                .where(Where.lt("age", 9)).where(Where.lte("age", 8)).where(Where.like("email", "%@x.io"))
+                .selectStatement(),
+                "SELECT * FROM \"users\" WHERE (\"name\" <> ? AND \"age\" > ? AND \"age\" >= ? AND \"age\" < ? "
+                        + "AND \"age\" <= ? AND \"email\" LIKE ?)", "x", 1, 2, 9, 8, "%@x.io");
+        assertSql(users().where(Where.in("id", List.of(1L, 2L, 3L))).where(Where.notIn("age", List.of(7))).selectStatement(),
+                "SELECT * FROM \"users\" WHERE (\"id\" IN (?, ?, ?) AND \"age\" NOT IN (?))", 1L, 2L, 3L, 7);
+        assertSql(users().where(Where.isNull("name")).where(Where.isNotNull("email")).selectStatement(),
+                "SELECT * FROM \"users\" WHERE (\"name\" IS NULL AND \"email\" IS NOT NULL)");
+    }
+
+    @Test
+    void equalityNeverBecomesLikeAndAnEmptyInMatchesNothing() {
+        assertSql(users().where("name", "org_acme%").selectStatement(),
+                "SELECT * FROM \"users\" WHERE (\"name\" = ?)", "org_acme%");
+        assertSql(users().where(Where.in("id", List.of())).selectStatement(), "SELECT * FROM \"users\" WHERE (0 = 1)");
+        assertSql(users().where(Where.notIn("id", List.of())).selectStatement(), "SELECT * FROM \"users\" WHERE (1 = 1)");
+    }
+
+    @Test
+    void orGroupsAndAnyOf() {
+        assertSql(users().where("email", "a").where("age", 3).orWhere("name", "b").selectStatement(),
+                "SELECT * FROM \"users\" WHERE (\"email\" = ? AND \"age\" = ?) OR (\"name\" = ?)", "a", 3, "b");
+        assertSql(users().where(Where.anyOf(Where.eq("name", "a"), Where.allOf(Where.gt("age", 1), Where.lt("age", 5))))
+                .selectStatement(),
+                "SELECT * FROM \"users\" WHERE ((\"name\" = ?) OR ((\"age\" > ?) AND (\"age\" < ?)))", "a", 1, 5);
+    }
+
+    @Test
+    void kuratchiMapForm() {
+        Map<String, Object> where = new LinkedHashMap<>();
+        where.put("age", Map.of("gte", 18));
+        where.put("name", null);
+        where.put("id", Map.of("in", List.of(1, 2)));
+        assertSql(users().where(where).selectStatement(),
+                "SELECT * FROM \"users\" WHERE ((\"age\" >= ?) AND (\"name\" IS NULL) AND (\"id\" IN (?, ?)))", 18, 1, 2);
+        assertSql(users().where(Map.of("name", Map.of("isNull", false))).selectStatement(),
+                "SELECT * FROM \"users\" WHERE (\"name\" IS NOT NULL)");
+        assertThatThrownBy(() -> users().where(Map.of("age", Map.of("between", 1))))
+                .hasMessageContaining("unknown operator 'between'");
+        assertThatThrownBy(() -> users().where(Map.of())).hasMessageContaining("use all()");
+    }
+
+    @Test
+    void projectionOrderLimitOffset() {
+        assertSql(users().select("id", "email").orderBy("age", Direction.DESC).orderBy("id").limit(10).offset(20)
+                        .selectStatement(),
+                "SELECT \"id\", \"email\" FROM \"users\" ORDER BY \"age\" DESC, \"id\" ASC LIMIT 10 OFFSET 20");
+        assertSql(users().offset(5).selectStatement(), "SELECT * FROM \"users\" LIMIT -1 OFFSET 5");
+        assertThatThrownBy(() -> users().limit(-1)).isInstanceOf(OrmException.class);
+    }
+
+    @Test
+    void countAndExists() {
+        assertSql(users().where("age", 3).countStatement(), "SELECT COUNT(*) AS \"count\" FROM \"users\" WHERE (\"age\" = ?)", 3);
+        assertSql(users().existsStatement(), "SELECT EXISTS(SELECT 1 FROM \"users\") AS \"e\"");
+    }
+
+    @Test
+    void insertOneAndManyWithinTheParameterLimit() {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("email", "a@b.c");
+        row.put("avatar", new byte[] {1, 2});
+        row.put("created", Instant.ofEpochMilli(1234));
+        Statement one = users().insertStatements(List.of(row)).get(0);
+        assertThat(one.sql()).isEqualTo("INSERT INTO \"users\" (\"email\", \"avatar\", \"created\") VALUES (?, ?, ?)");
+        assertThat(one.params()).hasSize(3).element(2).isEqualTo(1234L);
+
+        assertSql(users().insertStatements(List.of(Map.of("name", "x", "email", "y"))).get(0),
+                "INSERT INTO \"users\" (\"email\", \"name\") VALUES (?, ?)", "y", "x");
+
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            rows.add(Map.of("email", "u" + i, "age", i));
+        }
+        List<Statement> statements = users().insertStatements(rows);
+        assertThat(statements).hasSize(3);
+        assertThat(statements).allSatisfy(s -> assertThat(s.params()).hasSizeLessThanOrEqualTo(100));
+        assertThat(statements.stream().mapToInt(s -> s.params().size()).sum()).isEqualTo(240);
+        assertThat(statements.get(0).sql()).startsWith("INSERT INTO \"users\" (\"age\", \"email\") VALUES (?, ?), (?, ?)");
+
+        List<Statement> mixed = users().insertStatements(List.of(Map.of("email", "a"), Map.of("email", "b", "age", 1)));
+        assertThat(mixed).extracting(Statement::sql).containsExactly(
+                "INSERT INTO \"users\" (\"email\") VALUES (?)", "INSERT INTO \"users\" (\"age\", \"email\") VALUES (?, ?)");
+    }
+
+    @Test
+    void updateAndDeleteNeedAWhereOrAll() {
+        assertSql(users().where("id", 7).updateStatement(Map.of("name", "n", "age", 2)),
+                "UPDATE \"users\" SET \"age\" = ?, \"name\" = ? WHERE (\"id\" = ?)", 2, "n", 7);
+        assertSql(users().where("id", 7).deleteStatement(), "DELETE FROM \"users\" WHERE (\"id\" = ?)", 7);
+        assertThatThrownBy(() -> users().deleteStatement()).hasMessageContaining("call all() first");
+        assertThatThrownBy(() -> users().updateStatement(Map.of("age", 1))).hasMessageContaining("call all() first");
+        assertSql(users().all().deleteStatement(), "DELETE FROM \"users\"");
+        assertSql(users().all().updateStatement(Map.of("age", 0)), "UPDATE \"users\" SET \"age\" = ?", 0);
+        assertThatThrownBy(() -> users().where("id", 1).updateStatement(Map.of())).hasMessageContaining("at least one column");
+    }
+
+    @Test
+    void unknownNamesNeverReachSql() {
+        assertThatThrownBy(() -> db.table("users; DROP TABLE users")).isInstanceOf(OrmException.class)
+                .hasMessageContaining("no table");
+        assertThatThrownBy(() -> users().where("email\" OR 1=1 --", "x")).isInstanceOf(OrmException.class)
+                .hasMessageContaining("no column");
+        assertThatThrownBy(() -> users().orderBy("nope")).isInstanceOf(OrmException.class);
+        assertThatThrownBy(() -> users().select("id", "secret")).isInstanceOf(OrmException.class);
+        assertThatThrownBy(() -> users().insertStatements(List.of(Map.of("admin", true)))).isInstanceOf(OrmException.class);
+        assertThatThrownBy(() -> users().all().updateStatement(Map.of("nope", 1))).isInstanceOf(OrmException.class);
+        assertThatThrownBy(() -> users().where(Where.gt("age", null))).hasMessageContaining("isNull");
+    }
+
+    @Test
+    void queriesAreImmutable() {
+        TableQuery base = users().where("age", 1);
+        base.where("name", "x").limit(3);
+        assertSql(base.selectStatement(), "SELECT * FROM \"users\" WHERE (\"age\" = ?)", 1);
+    }
+}
