@@ -1,17 +1,19 @@
 // Starts the gateway Worker from worker/src in the real workerd runtime (Miniflare), as the tests and the benchmark
 // use it. The emulator loads uploaded scripts its own way; this harness is for the Worker alone.
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Miniflare } from "miniflare";
 import { importSigningKey, randomTokenId, signToken } from "../../src/token.js";
 
 const workerDir = new URL("../../", import.meta.url);
 export const manifest = JSON.parse(readFileSync(new URL("worker.json", workerDir), "utf8"));
 
-/** The Worker's modules, entry first (Miniflare and Cloudflare both take the first/main module as the entry). */
+/** The Worker's modules as worker.json lists them, entry first (the main module is the entry). */
 export function workerModules(sourceDir = new URL("src/", workerDir)) {
-  const names = readdirSync(sourceDir).filter((name) => name.endsWith(".js"));
-  names.sort((a, b) => (a === manifest.mainModule ? -1 : b === manifest.mainModule ? 1 : a.localeCompare(b)));
-  return names.map((name) => ({ type: "ESModule", path: name, contents: readFileSync(new URL(name, sourceDir), "utf8") }));
+  return manifest.modules.map((name) => ({
+    type: "ESModule",
+    path: name,
+    contents: readFileSync(new URL(name, sourceDir), "utf8"),
+  }));
 }
 
 export function gatewayOptions({ apiKey, previousKey, persistDir, maxBodyBytes, modules = workerModules() }) {

@@ -1,0 +1,72 @@
+package dev.kuratchi.operator;
+
+import dev.kuratchi.client.admin.AdminClient;
+import dev.kuratchi.client.gateway.GatewayTransport;
+import dev.kuratchi.client.token.GatewayKey;
+import dev.kuratchi.operator.cloudflare.ApiRateLimiter;
+import dev.kuratchi.operator.cloudflare.CloudflareClient;
+import dev.kuratchi.operator.config.OperatorConfig;
+import dev.kuratchi.operator.dodatabase.DoDatabase;
+import dev.kuratchi.operator.dodatabase.DoDatabaseReconciler;
+import dev.kuratchi.operator.events.EventRecorder;
+import dev.kuratchi.operator.gateway.GatewayDeployer;
+import dev.kuratchi.operator.gateway.WorkerBundle;
+import dev.kuratchi.operator.metrics.OperatorMetrics;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetricsV2;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import okhttp3.OkHttpClient;
+
+/** Builds the operator from its configuration: one place that wires every collaborator, for Main and for tests. */
+public final class OperatorFactory {
+    private OperatorFactory() {}
+
+    /**
+     * @param tuning extra JOSDK settings (tests against the Fabric8 mock server turn server-side apply off there)
+     */
+    public static Operator create(OperatorConfig config, KubernetesClient client, MeterRegistry registry, Clock clock,
+            Consumer<ConfigurationServiceOverrider> tuning) {
+        OkHttpClient http = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
+                .callTimeout(Duration.ofSeconds(60)).build();
+        CloudflareClient cloudflare = new CloudflareClient(config.cloudflareApiBaseUrl(), config.cloudflareApiToken(),
+                config.accountId(), http, ApiRateLimiter.of(config.cloudflareRequestsPerWindow(), config.cloudflareWindow()),
+                registry);
+        GatewayDeployer deployer = new GatewayDeployer(cloudflare, WorkerBundle.fromClasspath(), config.scriptName(),
+                config.gatewayKey(), config.previousGatewayKey(), config.workersSubdomain(), config::gatewayEndpoint, http);
+        GatewayTransport transport = GatewayTransport.withDefaults();
+        Map<URI, AdminClient> admins = new ConcurrentHashMap<>();
+        List<GatewayKey> keys = new ArrayList<>(List.of(config.gatewayKey()));
+        config.previousGatewayKey().ifPresent(keys::add);
+
+        DoDatabaseReconciler dodatabases = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(client,
+                deployer, endpoint -> admins.computeIfAbsent(endpoint, e -> new AdminClient(e, config.gatewayKey(), transport)),
+                config.gatewayKey(), List.copyOf(keys), clock, config.revocationGracePeriod(),
+                new EventRecorder(client, clock, "kuratchi-operator"), new OperatorMetrics(registry, clock)));
+
+        Operator operator = new Operator(overrider -> {
+            overrider.withKubernetesClient(client)
+                    .withConcurrentReconciliationThreads(config.reconcileThreads())
+                    .withMetrics(MicrometerMetricsV2.newBuilder(registry).build());
+            tuning.accept(overrider);
+        });
+        operator.register(dodatabases, (ControllerConfigurationOverrider<DoDatabase> o) -> {
+            if (config.watchNamespaces().isEmpty()) {
+                o.watchingAllNamespaces();
+            } else {
+                o.settingNamespaces(config.watchNamespaces());
+            }
+        });
+        return operator;
+    }
+}

@@ -1,0 +1,156 @@
+package dev.kuratchi.operator.config;
+
+import dev.kuratchi.client.token.GatewayKey;
+import dev.kuratchi.operator.dodatabase.Durations;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The operator's configuration, from environment variables; each secret may instead come from a mounted file
+ * ({@code <NAME>_FILE}). {@link #fromEnvironment} fails with one line saying what to set.
+ */
+public record OperatorConfig(
+        String cloudflareApiToken,
+        String accountId,
+        URI cloudflareApiBaseUrl,
+        Optional<String> workersSubdomain,
+        GatewayKey gatewayKey,
+        Optional<GatewayKey> previousGatewayKey,
+        Optional<URI> gatewayUrl,
+        String scriptName,
+        Set<String> watchNamespaces,
+        int reconcileThreads,
+        Duration revocationGracePeriod,
+        int cloudflareRequestsPerWindow,
+        Duration cloudflareWindow,
+        int httpPort) {
+
+    public static final String DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4";
+    private static final Pattern ACCOUNT_ID = Pattern.compile("^[0-9a-f]{32}$");
+
+    public static OperatorConfig fromEnvironment(Map<String, String> env) {
+        Reader read = new Reader(env);
+        String accountId = read.required("KURATCHI_CF_ACCOUNT_ID", "the Cloudflare account id (32 hex digits)");
+        if (!ACCOUNT_ID.matcher(accountId).matches()) {
+            throw new ConfigException("KURATCHI_CF_ACCOUNT_ID must be 32 lowercase hex digits (the account id in the "
+                    + "Cloudflare dashboard URL)");
+        }
+        return new OperatorConfig(
+                read.secret("KURATCHI_CF_API_TOKEN", "a Cloudflare API token with Workers Scripts Write").orElseThrow(),
+                accountId,
+                read.uri("KURATCHI_CF_API_BASE_URL").orElse(URI.create(DEFAULT_API_BASE)),
+                read.optional("KURATCHI_WORKERS_SUBDOMAIN"),
+                GatewayKey.of(read.secret("KURATCHI_GATEWAY_KEY", "the master gateway key").orElseThrow()),
+                read.optionalSecret("KURATCHI_GATEWAY_KEY_PREVIOUS").map(GatewayKey::of),
+                read.uri("KURATCHI_GATEWAY_URL"),
+                read.optional("KURATCHI_WORKER_SCRIPT_NAME").orElse("kuratchi-do-internal"),
+                read.optional("KURATCHI_WATCH_NAMESPACES")
+                        .map(v -> Arrays.stream(v.split(",")).map(String::strip).filter(s -> !s.isEmpty())
+                                .collect(Collectors.toUnmodifiableSet()))
+                        .orElse(Set.of()),
+                read.integer("KURATCHI_RECONCILE_THREADS", 10),
+                read.duration("KURATCHI_TOKEN_REVOCATION_GRACE", Duration.ofMinutes(5)),
+                read.integer("KURATCHI_CF_RATE_LIMIT", 1000),
+                read.duration("KURATCHI_CF_RATE_WINDOW", Duration.ofMinutes(5)),
+                read.integer("KURATCHI_HTTP_PORT", 8080));
+    }
+
+    /** The URL apps reach the gateway at, given the account's workers.dev subdomain. */
+    public URI gatewayEndpoint(String subdomain) {
+        return gatewayUrl.orElseGet(() -> URI.create("https://" + scriptName + "." + subdomain + ".workers.dev"));
+    }
+
+    @Override
+    public String toString() {
+        return "OperatorConfig[account=" + accountId + ", api=" + cloudflareApiBaseUrl + ", script=" + scriptName
+                + ", gatewayKey=" + gatewayKey.fingerprint() + ", namespaces=" + (watchNamespaces.isEmpty() ? "all"
+                : watchNamespaces) + ", threads=" + reconcileThreads + "]";
+    }
+
+    private record Reader(Map<String, String> env) {
+        Optional<String> optional(String name) {
+            return Optional.ofNullable(env.get(name)).map(String::strip).filter(v -> !v.isEmpty());
+        }
+
+        String required(String name, String what) {
+            return optional(name).orElseThrow(() -> new ConfigException("missing " + name + ": set it to " + what));
+        }
+
+        Optional<String> optionalSecret(String name) {
+            Optional<String> direct = optional(name);
+            Optional<String> file = optional(name + "_FILE");
+            if (direct.isPresent() && file.isPresent()) {
+                throw new ConfigException("set " + name + " or " + name + "_FILE, not both");
+            }
+            if (file.isEmpty()) {
+                return direct;
+            }
+            try {
+                String value = Files.readString(Path.of(file.get()), StandardCharsets.UTF_8).strip();
+                if (value.isEmpty()) {
+                    throw new ConfigException(name + "_FILE points at an empty file: " + file.get());
+                }
+                return Optional.of(value);
+            } catch (IOException e) {
+                throw new ConfigException("cannot read " + name + "_FILE (" + file.get() + "): " + e.getMessage());
+            }
+        }
+
+        Optional<String> secret(String name, String what) {
+            Optional<String> value = optionalSecret(name);
+            if (value.isEmpty()) {
+                throw new ConfigException("missing " + name + " (or " + name + "_FILE): set it to " + what);
+            }
+            return value;
+        }
+
+        Optional<URI> uri(String name) {
+            return optional(name).map(value -> {
+                URI uri;
+                try {
+                    uri = URI.create(value.replaceAll("/+$", ""));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(name + " is not a URL: " + value);
+                }
+                if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()) || uri.getHost() == null) {
+                    throw new ConfigException(name + " must be an http(s) URL, got " + value);
+                }
+                return uri;
+            });
+        }
+
+        int integer(String name, int fallback) {
+            return optional(name).map(value -> {
+                try {
+                    int parsed = Integer.parseInt(value);
+                    if (parsed <= 0) {
+                        throw new NumberFormatException();
+                    }
+                    return parsed;
+                } catch (NumberFormatException e) {
+                    throw new ConfigException(name + " must be a positive whole number, got " + value);
+                }
+            }).orElse(fallback);
+        }
+
+        Duration duration(String name, Duration fallback) {
+            return optional(name).map(value -> {
+                try {
+                    return Durations.parse(value);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(name + ": " + e.getMessage());
+                }
+            }).orElse(fallback);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.kuratchi.operator.dodatabase;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * A tenant database: one SQLite database in a Cloudflare Durable Object behind the kuratchi gateway, with its
+ * migrations applied and a token for it written into a Secret that apps mount.
+ */
+@Group("kuratchi.dev")
+@Version("v1alpha1")
+@ShortNames("dodb")
+@AdditionalPrinterColumn(name = "Ready", type = AdditionalPrinterColumn.Type.STRING,
+        jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
+@AdditionalPrinterColumn(name = "Reason", type = AdditionalPrinterColumn.Type.STRING, priority = 1,
+        jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason")
+@AdditionalPrinterColumn(name = "Database", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.databaseName")
+@AdditionalPrinterColumn(name = "Secret", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.secretName")
+@AdditionalPrinterColumn(name = "Expires", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".status.token.notAfter")
+@AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")
+public class DoDatabase extends CustomResource<DoDatabaseSpec, DoDatabaseStatus> implements Namespaced {
+    /** Set to any new value to have the token re-issued now (the old one is revoked after a grace period). */
+    public static final String ROTATE_ANNOTATION = "kuratchi.dev/rotate";
+
+    @Override
+    protected DoDatabaseSpec initSpec() {
+        return new DoDatabaseSpec();
+    }
+}

@@ -1,0 +1,142 @@
+package dev.kuratchi.operator.dodatabase;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** What the operator observed and did. Written only by the operator. */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class DoDatabaseStatus {
+    @JsonPropertyDescription("The metadata.generation this status describes.")
+    private Long observedGeneration;
+
+    @JsonPropertyDescription("Ready sums up; WorkerDeployed, DatabaseProvisioned, SchemaApplied and TokenIssued tell "
+            + "each stage, with a reason and a message that says what to do.")
+    private List<Condition> conditions = new ArrayList<>();
+
+    @JsonPropertyDescription("The database this resource manages (spec.databaseName or metadata.name).")
+    private String databaseName;
+
+    @JsonPropertyDescription("The gateway URL apps send queries to.")
+    private String endpoint;
+
+    @JsonPropertyDescription("The Secret holding the token.")
+    private String secretName;
+
+    @JsonPropertyDescription("Migrations applied to the database, in order.")
+    private List<String> appliedMigrations;
+
+    @JsonPropertyDescription("The latest applied migration.")
+    private String schemaVersion;
+
+    @JsonPropertyDescription("The current token (never its value).")
+    private TokenStatus token;
+
+    @JsonPropertyDescription("Replaced tokens still valid, revoked once their grace period ends so pods have time "
+            + "to read the new Secret.")
+    private List<PendingRevocation> pendingRevocations;
+
+    @JsonPropertyDescription("The last value of the kuratchi.dev/rotate annotation acted on.")
+    private String lastRotation;
+
+    public Long getObservedGeneration() {
+        return observedGeneration;
+    }
+
+    public void setObservedGeneration(Long observedGeneration) {
+        this.observedGeneration = observedGeneration;
+    }
+
+    public List<Condition> getConditions() {
+        return conditions;
+    }
+
+    public void setConditions(List<Condition> conditions) {
+        this.conditions = conditions;
+    }
+
+    public String getDatabaseName() {
+        return databaseName;
+    }
+
+    public void setDatabaseName(String databaseName) {
+        this.databaseName = databaseName;
+    }
+
+    public String getEndpoint() {
+        return endpoint;
+    }
+
+    public void setEndpoint(String endpoint) {
+        this.endpoint = endpoint;
+    }
+
+    public String getSecretName() {
+        return secretName;
+    }
+
+    public void setSecretName(String secretName) {
+        this.secretName = secretName;
+    }
+
+    public List<String> getAppliedMigrations() {
+        return appliedMigrations;
+    }
+
+    public void setAppliedMigrations(List<String> appliedMigrations) {
+        this.appliedMigrations = appliedMigrations;
+    }
+
+    public String getSchemaVersion() {
+        return schemaVersion;
+    }
+
+    public void setSchemaVersion(String schemaVersion) {
+        this.schemaVersion = schemaVersion;
+    }
+
+    public TokenStatus getToken() {
+        return token;
+    }
+
+    public void setToken(TokenStatus token) {
+        this.token = token;
+    }
+
+    public List<PendingRevocation> getPendingRevocations() {
+        return pendingRevocations;
+    }
+
+    public void setPendingRevocations(List<PendingRevocation> pendingRevocations) {
+        this.pendingRevocations = pendingRevocations;
+    }
+
+    public String getLastRotation() {
+        return lastRotation;
+    }
+
+    public void setLastRotation(String lastRotation) {
+        this.lastRotation = lastRotation;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DoDatabaseStatus that && Objects.equals(observedGeneration, that.observedGeneration)
+                && Objects.equals(conditions, that.conditions) && Objects.equals(databaseName, that.databaseName)
+                && Objects.equals(endpoint, that.endpoint) && Objects.equals(secretName, that.secretName)
+                && Objects.equals(appliedMigrations, that.appliedMigrations)
+                && Objects.equals(schemaVersion, that.schemaVersion) && Objects.equals(token, that.token)
+                && Objects.equals(pendingRevocations, that.pendingRevocations)
+                && Objects.equals(lastRotation, that.lastRotation);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(observedGeneration, databaseName, token);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.kuratchi.operator.dodatabase;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.kuratchi.client.gateway.GatewayClient;
+import dev.kuratchi.client.gateway.GatewayConnection;
+import dev.kuratchi.client.token.DatabaseToken;
+import dev.kuratchi.operator.status.Conditions;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/** Test helpers: create DoDatabases, wait for conditions, open their Secrets. */
+final class DoDatabases {
+    private final KubernetesClient client;
+
+    DoDatabases(KubernetesClient client) {
+        this.client = client;
+    }
+
+    DoDatabase create(String namespace, String name, Consumer<DoDatabaseSpec> spec) {
+        DoDatabase resource = new DoDatabase();
+        resource.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
+        DoDatabaseSpec s = new DoDatabaseSpec();
+        spec.accept(s);
+        resource.setSpec(s);
+        return client.resource(resource).create();
+    }
+
+    DoDatabase get(String namespace, String name) {
+        return client.resources(DoDatabase.class).inNamespace(namespace).withName(name).get();
+    }
+
+    Condition condition(String namespace, String name, String type) {
+        DoDatabase resource = get(namespace, name);
+        return resource == null || resource.getStatus() == null ? null
+                : Conditions.find(resource.getStatus().getConditions(), type).orElse(null);
+    }
+
+    DoDatabase awaitCondition(String namespace, String name, String type, String status, String reason) {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            Condition condition = condition(namespace, name, type);
+            assertThat(condition).as("%s of %s/%s", type, namespace, name).isNotNull();
+            assertThat(condition.getStatus() + "/" + condition.getReason()).as(condition.getMessage())
+                    .isEqualTo(status + "/" + reason);
+        });
+        return get(namespace, name);
+    }
+
+    DoDatabase awaitReady(String namespace, String name) {
+        return awaitCondition(namespace, name, DoDatabaseReconciler.READY, Conditions.TRUE, "Ready");
+    }
+
+    Secret secret(String namespace, String name) {
+        return client.secrets().inNamespace(namespace).withName(name).get();
+    }
+
+    static Map<String, String> data(Secret secret) {
+        Map<String, String> decoded = new java.util.HashMap<>();
+        secret.getData().forEach((k, v) -> decoded.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
+        return decoded;
+    }
+
+    /** A gateway client built from a token Secret, as an app that mounts it would. */
+    static GatewayClient gateway(Secret secret) {
+        Map<String, String> data = data(secret);
+        DatabaseToken token = DatabaseToken.parse(data.get("token"));
+        return GatewayClient.builder().connectionSource(new GatewayConnection(URI.create(data.get("endpoint")),
+                data.get("databaseName"), token)).build();
+    }
+}

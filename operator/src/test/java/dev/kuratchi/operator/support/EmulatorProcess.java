@@ -1,0 +1,112 @@
+package dev.kuratchi.operator.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+
+/** The local Cloudflare API emulator (worker/emulator) as a child process, with its test controls. */
+public final class EmulatorProcess implements AutoCloseable {
+    public static final String API_TOKEN = "operator-test-cloudflare-token";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Process process;
+    private final JsonNode info;
+    private final Path dataDir;
+    private final OkHttpClient http = new OkHttpClient();
+
+    private EmulatorProcess(Process process, JsonNode info, Path dataDir) {
+        this.process = process;
+        this.info = info;
+        this.dataDir = dataDir;
+    }
+
+    public static EmulatorProcess start() {
+        Path workerDir = Path.of(System.getProperty("kuratchi.worker.dir", "../worker")).toAbsolutePath().normalize();
+        try {
+            Path dataDir = Files.createTempDirectory("kuratchi-emulator-");
+            Process process = new ProcessBuilder("node", "emulator/main.js", "--quiet", "--api-token", API_TOKEN,
+                    "--data-dir", dataDir.toString())
+                    .directory(workerDir.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine();
+            if (line == null) {
+                throw new IllegalStateException("the emulator did not start (exit " + process.waitFor() + ")");
+            }
+            return new EmulatorProcess(process, JSON.readTree(line), dataDir);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the emulator: is npm ci done in worker/?", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public URI apiUrl() {
+        return URI.create(info.get("apiUrl").asText());
+    }
+
+    public String accountId() {
+        return info.get("accountId").asText();
+    }
+
+    /** The gateway's URL on the workers front (path form). */
+    public URI gatewayUrl(String scriptName) {
+        return URI.create(info.get("workersUrl").asText() + "/" + scriptName);
+    }
+
+    /** Method and path of every API call so far. */
+    public List<JsonNode> calls() {
+        JsonNode answer = control("GET", "/__emulator/calls?target=api", null);
+        List<JsonNode> calls = new ArrayList<>();
+        answer.path("result").forEach(calls::add);
+        return calls;
+    }
+
+    public long count(String method, String pathSuffix) {
+        return calls().stream().filter(c -> c.path("method").asText().equals(method)
+                && c.path("path").asText().endsWith(pathSuffix)).count();
+    }
+
+    public void fault(String spec) {
+        control("POST", "/__emulator/faults", spec);
+    }
+
+    public void clearFaults() {
+        control("DELETE", "/__emulator/faults", null);
+    }
+
+    private JsonNode control(String method, String path, String body) {
+        URI base = apiUrl();
+        Request request = new Request.Builder().url(base.getScheme() + "://" + base.getAuthority() + path)
+                .method(method, body == null ? null : RequestBody.create(body, MediaType.get("application/json"))).build();
+        try (Response response = http.newCall(request).execute()) {
+            return JSON.readTree(response.body().string());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+        try (var files = Files.walk(dataDir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package dev.kuratchi.operator.support;
+
+import dev.kuratchi.client.admin.AdminClient;
+import dev.kuratchi.client.gateway.GatewayTransport;
+import dev.kuratchi.client.token.GatewayKey;
+import dev.kuratchi.operator.OperatorFactory;
+import dev.kuratchi.operator.config.OperatorConfig;
+import dev.kuratchi.operator.dodatabase.DoDatabase;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The operator, built exactly as Main builds it, running against a mock cluster and the emulator (which runs the
+ * real gateway Worker). Settings the mock server needs: no server-side apply, and no exit on informer errors.
+ */
+public final class OperatorHarness implements AutoCloseable {
+    public static final String GATEWAY_KEY = "operator-test-gateway-key-0123456789";
+    public static final String SCRIPT = "kuratchi-do-internal";
+
+    private final MockCluster cluster;
+    private final EmulatorProcess emulator;
+    private final Operator operator;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final OperatorConfig config;
+
+    public OperatorHarness(Map<String, String> extraEnvironment) {
+        cluster = new MockCluster();
+        emulator = EmulatorProcess.start();
+        Map<String, String> env = new HashMap<>(Map.of(
+                "KURATCHI_CF_API_TOKEN", EmulatorProcess.API_TOKEN,
+                "KURATCHI_CF_ACCOUNT_ID", emulator.accountId(),
+                "KURATCHI_CF_API_BASE_URL", emulator.apiUrl().toString(),
+                "KURATCHI_GATEWAY_KEY", GATEWAY_KEY,
+                "KURATCHI_GATEWAY_URL", emulator.gatewayUrl(SCRIPT).toString(),
+                "KURATCHI_TOKEN_REVOCATION_GRACE", "1s"));
+        env.putAll(extraEnvironment);
+        config = OperatorConfig.fromEnvironment(env);
+        operator = OperatorFactory.create(config, cluster.client(), registry, Clock.systemUTC(), o -> o
+                .withUseSSAToPatchPrimaryResource(false)
+                .withSSABasedCreateUpdateMatchForDependentResources(false)
+                .withCloseClientOnStop(false)
+                .withInformerStoppedHandler((informer, e) -> { }));
+        operator.start();
+    }
+
+    public KubernetesClient client() {
+        return cluster.client();
+    }
+
+    public EmulatorProcess emulator() {
+        return emulator;
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public AdminClient admin() {
+        return new AdminClient(emulator.gatewayUrl(SCRIPT), GatewayKey.of(GATEWAY_KEY), GatewayTransport.withDefaults());
+    }
+
+    public DoDatabase get(String namespace, String name) {
+        return client().resources(DoDatabase.class).inNamespace(namespace).withName(name).get();
+    }
+
+    @Override
+    public void close() throws Exception {
+        operator.stop();
+        emulator.close();
+        cluster.close();
+    }
+}
