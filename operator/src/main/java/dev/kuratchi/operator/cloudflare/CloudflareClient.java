@@ -115,7 +115,7 @@ public final class CloudflareClient {
                 last = new CloudflareException(CloudflareException.Kind.UNAVAILABLE, 0, 0,
                         "Cloudflare API unreachable at " + base.getHost() + ": " + e.getMessage(), null, e);
             }
-            count(endpoint, last.kind().name().toLowerCase());
+            count(endpoint, last.status() == 404 ? "not_found" : last.kind().name().toLowerCase());
             if (last.isPermanent()) {
                 throw last;
             }

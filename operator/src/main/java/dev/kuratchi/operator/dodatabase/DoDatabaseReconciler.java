@@ -53,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * status says where each stage stands. Each stage is idempotent; a reconcile that finds everything in place makes
  * no write at all.
  */
-@ControllerConfiguration(name = DoDatabaseReconciler.NAME)
+// Not generation-aware: the rotate annotation is metadata, which does not change the generation. A reconcile set
+// off by our own status write finds everything in place and writes nothing.
+@ControllerConfiguration(name = DoDatabaseReconciler.NAME, generationAwareEventProcessing = false)
 public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoDatabase> {
     public static final String NAME = "dodatabase";
     public static final String READY = "Ready";
@@ -161,12 +163,18 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         conditions.set(WORKER_DEPLOYED, TRUE, "Deployed", "the gateway Worker serves at " + endpoint);
 
         AdminClient admin = with.admins().apply(endpoint);
-        ProvisionResult provisioned = provision(admin, databaseName, migrations, resource, conditions);
-        status.setAppliedMigrations(provisioned.migrations().isEmpty() ? null
-                : provisioned.migrations().stream().map(m -> m.id()).toList());
-        status.setSchemaVersion(provisioned.version());
-        conditions.set(SCHEMA_APPLIED, TRUE, "Applied", migrations.isEmpty() ? "no schema requested"
-                : provisioned.migrations().size() + " migrations applied; version " + provisioned.version());
+        String schemaHash = MigrationHash.of(databaseName, endpoint, migrations);
+        boolean provisionedAlready = schemaHash.equals(status.getSchemaHash())
+                && Conditions.isTrue(status.getConditions(), SCHEMA_APPLIED);
+        if (!provisionedAlready) {
+            ProvisionResult provisioned = provision(admin, databaseName, migrations, resource, conditions);
+            status.setAppliedMigrations(provisioned.migrations().isEmpty() ? null
+                    : provisioned.migrations().stream().map(m -> m.id()).toList());
+            status.setSchemaVersion(provisioned.version());
+            status.setSchemaHash(schemaHash);
+            conditions.set(SCHEMA_APPLIED, TRUE, "Applied", migrations.isEmpty() ? "no schema requested"
+                    : provisioned.migrations().size() + " migrations applied; version " + provisioned.version());
+        }
 
         List<PendingRevocation> pending = new ArrayList<>(
                 status.getPendingRevocations() == null ? List.of() : status.getPendingRevocations());
@@ -454,6 +462,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         copy.setSecretName(status.getSecretName());
         copy.setAppliedMigrations(status.getAppliedMigrations());
         copy.setSchemaVersion(status.getSchemaVersion());
+        copy.setSchemaHash(status.getSchemaHash());
         copy.setToken(status.getToken());
         copy.setPendingRevocations(status.getPendingRevocations());
         copy.setLastRotation(status.getLastRotation());

@@ -34,6 +34,10 @@ public class DoDatabaseStatus {
     @JsonPropertyDescription("The latest applied migration.")
     private String schemaVersion;
 
+    @JsonPropertyDescription("Hash of the database, endpoint and migrations last provisioned: while it is unchanged, "
+            + "reconciles do not call the gateway again.")
+    private String schemaHash;
+
     @JsonPropertyDescription("The current token (never its value).")
     private TokenStatus token;
 
@@ -100,6 +104,14 @@ public class DoDatabaseStatus {
         this.schemaVersion = schemaVersion;
     }
 
+    public String getSchemaHash() {
+        return schemaHash;
+    }
+
+    public void setSchemaHash(String schemaHash) {
+        this.schemaHash = schemaHash;
+    }
+
     public TokenStatus getToken() {
         return token;
     }
@@ -130,7 +142,8 @@ public class DoDatabaseStatus {
                 && Objects.equals(conditions, that.conditions) && Objects.equals(databaseName, that.databaseName)
                 && Objects.equals(endpoint, that.endpoint) && Objects.equals(secretName, that.secretName)
                 && Objects.equals(appliedMigrations, that.appliedMigrations)
-                && Objects.equals(schemaVersion, that.schemaVersion) && Objects.equals(token, that.token)
+                && Objects.equals(schemaVersion, that.schemaVersion) && Objects.equals(schemaHash, that.schemaHash)
+                && Objects.equals(token, that.token)
                 && Objects.equals(pendingRevocations, that.pendingRevocations)
                 && Objects.equals(lastRotation, that.lastRotation);
     }

@@ -1,11 +1,27 @@
 package dev.kuratchi.operator.dodatabase;
 
+import static dev.kuratchi.operator.dodatabase.DoDatabaseReconciler.READY;
+import static dev.kuratchi.operator.dodatabase.DoDatabaseReconciler.SCHEMA_APPLIED;
+import static dev.kuratchi.operator.dodatabase.DoDatabaseReconciler.TOKEN_ISSUED;
+import static dev.kuratchi.operator.status.Conditions.FALSE;
+import static dev.kuratchi.operator.status.Conditions.TRUE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.kuratchi.operator.status.Conditions;
 import dev.kuratchi.operator.support.OperatorHarness;
+import dev.kuratchi.client.gateway.GatewayClient;
+import dev.kuratchi.client.gateway.GatewayException;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,5 +64,219 @@ class DoDatabaseLifecycleTest {
         var gateway = DoDatabases.gateway(secret);
         assertThat(gateway.query("SELECT 1 AS one").get(0).getLong("one")).isEqualTo(1L);
         assertThat(gateway.query("SELECT count(*) AS n FROM users").get(0).getLong("n")).isZero();
+    }
+
+    private static long reconciles() {
+        return harness.registry().find("reconciliations.execution.duration").timers().stream()
+                .mapToLong(t -> t.count()).sum();
+    }
+
+    private static Consumer<DoDatabaseSpec> builtIn(String schema) {
+        return spec -> {
+            SchemaSource source = new SchemaSource();
+            source.setBuiltIn(schema);
+            spec.setSchema(source);
+        };
+    }
+
+    private static Consumer<DoDatabaseSpec> fromConfigMap(String name) {
+        return spec -> {
+            SchemaSource source = new SchemaSource();
+            source.setConfigMap(name);
+            spec.setSchema(source);
+        };
+    }
+
+    private static Consumer<DoDatabaseSpec> token(String ttl, String renewBefore) {
+        return spec -> {
+            TokenSpec token = new TokenSpec();
+            token.setTtl(ttl);
+            token.setRenewBefore(renewBefore);
+            spec.setToken(token);
+        };
+    }
+
+    private static void assertRefused(GatewayClient gateway, String code) {
+        assertThatThrownBy(() -> gateway.query("SELECT 1")).isInstanceOfSatisfying(GatewayException.class,
+                e -> assertThat(e.code()).isEqualTo(code));
+    }
+
+    @Test
+    void twentyReconcilesOfAnUnchangedResourceMakeOneUploadKeepTheTokenAndWriteNothing() {
+        dbs.create("steady", "steady", spec -> { });
+        DoDatabase ready = dbs.awaitReady("steady", "steady");
+        long uploads = harness.emulator().count("PUT", "/workers/scripts/" + OperatorHarness.SCRIPT);
+        String resourceVersion = ready.getMetadata().getResourceVersion();
+        Secret secret = dbs.secret("steady", "steady-db");
+        String secretVersion = secret.getMetadata().getResourceVersion();
+        long before = reconciles();
+        // Each touch of the owned Secret triggers a reconcile (the operator watches its Secrets).
+        for (int i = 0; i < 20; i++) {
+            harness.client().secrets().inNamespace("steady").withName("steady-db")
+                    .edit(s -> new SecretBuilder(s).editMetadata().addToAnnotations("touched", "t" + System.nanoTime())
+                            .endMetadata().build());
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> reconciles() >= before + 20);
+        DoDatabase after = dbs.get("steady", "steady");
+        assertThat(after.getMetadata().getResourceVersion()).as("no status write").isEqualTo(resourceVersion);
+        assertThat(after.getStatus().getToken()).isEqualTo(ready.getStatus().getToken());
+        assertThat(DoDatabases.data(dbs.secret("steady", "steady-db")).get("token"))
+                .isEqualTo(DoDatabases.data(secret).get("token"));
+        assertThat(harness.emulator().count("PUT", "/workers/scripts/" + OperatorHarness.SCRIPT)).isEqualTo(uploads)
+                .isLessThanOrEqualTo(1);
+        assertThat(secretVersion).isNotNull();
+    }
+
+    @Test
+    void aShortTtlIsRenewedBeforeExpiryAndTheOldTokenIsRevokedAfterTheGracePeriod() {
+        dbs.create("renew", "renew", token("1m", "55s"));
+        DoDatabase first = dbs.awaitReady("renew", "renew");
+        GatewayClient oldToken = DoDatabases.gateway(dbs.secret("renew", "renew-db"));
+        assertThat(oldToken.query("SELECT 1")).hasSize(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !dbs.get("renew", "renew").getStatus().getToken().id()
+                .equals(first.getStatus().getToken().id()));
+        assertThat(dbs.condition("renew", "renew", TOKEN_ISSUED).getReason()).isEqualTo("Renewed");
+        GatewayClient newToken = DoDatabases.gateway(dbs.secret("renew", "renew-db"));
+        assertThat(newToken.query("SELECT 1")).hasSize(1);
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertRefused(oldToken, "token_revoked"));
+        assertThat(dbs.get("renew", "renew").getStatus().getPendingRevocations()).isNull();
+    }
+
+    @Test
+    void theRotateAnnotationIssuesANewTokenAndRevokesTheOldOne() {
+        dbs.create("rotate", "rotate", spec -> { });
+        DoDatabase first = dbs.awaitReady("rotate", "rotate");
+        GatewayClient oldToken = DoDatabases.gateway(dbs.secret("rotate", "rotate-db"));
+        harness.client().resources(DoDatabase.class).inNamespace("rotate").withName("rotate")
+                .edit(d -> {
+                    d.getMetadata().setAnnotations(Map.of(DoDatabase.ROTATE_ANNOTATION, "2026-11-25"));
+                    return d;
+                });
+        dbs.awaitCondition("rotate", "rotate", TOKEN_ISSUED, TRUE, "Rotated");
+        DoDatabase rotated = dbs.get("rotate", "rotate");
+        assertThat(rotated.getStatus().getToken().id()).isNotEqualTo(first.getStatus().getToken().id());
+        assertThat(rotated.getStatus().getLastRotation()).isEqualTo("2026-11-25");
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertRefused(oldToken, "token_revoked"));
+        assertThat(DoDatabases.gateway(dbs.secret("rotate", "rotate-db")).query("SELECT 1")).hasSize(1);
+    }
+
+    @Test
+    void aSecretDeletedOrChangedByHandIsPutBack() {
+        dbs.create("heal", "heal", spec -> { });
+        dbs.awaitReady("heal", "heal");
+        harness.client().secrets().inNamespace("heal").withName("heal-db").delete();
+        await().atMost(Duration.ofSeconds(30)).until(() -> dbs.secret("heal", "heal-db") != null);
+        assertThat(DoDatabases.gateway(dbs.secret("heal", "heal-db")).query("SELECT 1")).hasSize(1);
+        assertThat(dbs.condition("heal", "heal", TOKEN_ISSUED).getReason()).isEqualTo("Reissued");
+
+        String before = dbs.get("heal", "heal").getStatus().getToken().id();
+        String forged = "heal.00000000000000000000000000000000.9999999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        harness.client().secrets().inNamespace("heal").withName("heal-db").edit(s -> new SecretBuilder(s)
+                .addToData("token", Base64.getEncoder().encodeToString(forged.getBytes())).build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> !dbs.get("heal", "heal").getStatus().getToken().id().equals(before));
+        assertThat(DoDatabases.data(dbs.secret("heal", "heal-db")).get("token")).isNotEqualTo(forged);
+        assertThat(DoDatabases.gateway(dbs.secret("heal", "heal-db")).query("SELECT 1")).hasSize(1);
+    }
+
+    @Test
+    void aNewMigrationInTheConfigMapIsAppliedAndShowsInStatus() {
+        harness.client().resource(new ConfigMapBuilder().withNewMetadata().withName("shop-migrations")
+                .withNamespace("migrate").endMetadata()
+                .addToData("0001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);")
+                .build()).create();
+        dbs.create("migrate", "shop", fromConfigMap("shop-migrations"));
+        DoDatabase ready = dbs.awaitReady("migrate", "shop");
+        assertThat(ready.getStatus().getAppliedMigrations()).containsExactly("0001_items");
+
+        harness.client().configMaps().inNamespace("migrate").withName("shop-migrations").edit(cm -> new ConfigMapBuilder(cm)
+                .addToData("0002_prices.sql", "ALTER TABLE items ADD COLUMN price REAL; CREATE INDEX items_name ON items(name);")
+                .build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> "0002_prices".equals(dbs.get("migrate", "shop").getStatus()
+                .getSchemaVersion()));
+        assertThat(dbs.get("migrate", "shop").getStatus().getAppliedMigrations()).containsExactly("0001_items", "0002_prices");
+        GatewayClient gateway = DoDatabases.gateway(dbs.secret("migrate", "shop-db"));
+        gateway.query("INSERT INTO items (name, price) VALUES (?, ?)", "pear", 1.5);
+        assertThat(gateway.query("SELECT price FROM items").get(0).getDouble("price")).isEqualTo(1.5);
+    }
+
+    @Test
+    void deletionWithDeleteErasesTheDataAndWithRetainKeepsIt() {
+        dbs.create("delete", "gone", spec -> spec.setDeletionPolicy(DeletionPolicy.Delete));
+        dbs.create("delete", "kept", spec -> spec.setDeletionPolicy(DeletionPolicy.Retain));
+        dbs.awaitReady("delete", "gone");
+        dbs.awaitReady("delete", "kept");
+        DoDatabases.gateway(dbs.secret("delete", "gone-db")).exec("CREATE TABLE t (x)");
+        DoDatabases.gateway(dbs.secret("delete", "kept-db")).exec("CREATE TABLE t (x)");
+
+        harness.client().resources(DoDatabase.class).inNamespace("delete").withName("gone").delete();
+        harness.client().resources(DoDatabase.class).inNamespace("delete").withName("kept").delete();
+        await().atMost(Duration.ofSeconds(30)).until(() -> dbs.get("delete", "gone") == null
+                && dbs.get("delete", "kept") == null);
+        assertThat(dbs.secret("delete", "gone-db")).isNull();
+        assertThat(dbs.secret("delete", "kept-db")).isNull();
+        assertThat(harness.admin().info("gone").tables()).isEmpty();
+        assertThat(harness.admin().info("kept").tables()).contains("t");
+    }
+
+    @Test
+    void aSecondResourceClaimingTheSameDatabaseIsAlreadyManagedAndTouchesNothing() {
+        dbs.create("claim-a", "first", spec -> spec.setDatabaseName("shared-db"));
+        dbs.awaitReady("claim-a", "first");
+        dbs.create("claim-b", "second", spec -> spec.setDatabaseName("shared-db"));
+        DoDatabase second = dbs.awaitCondition("claim-b", "second", READY, FALSE, "AlreadyManaged");
+        assertThat(dbs.condition("claim-b", "second", READY).getMessage()).contains("claim-a/first");
+        assertThat(dbs.secret("claim-b", "second-db")).isNull();
+        assertThat(second.getStatus().getToken()).isNull();
+        // Deleting the second never touches the first's database.
+        harness.client().resource(second).delete();
+        await().atMost(Duration.ofSeconds(20)).until(() -> dbs.get("claim-b", "second") == null);
+        assertThat(DoDatabases.gateway(dbs.secret("claim-a", "first-db")).query("SELECT 1")).hasSize(1);
+    }
+
+    @Test
+    void badInputsEachGiveAConditionWithAClearMessageAndHarmNothingElse() {
+        dbs.create("bad", "good", spec -> { });
+        dbs.create("bad", "bad-name", spec -> spec.setDatabaseName("Not.Valid"));
+        dbs.create("bad", "missing-cm", fromConfigMap("nope"));
+        dbs.create("bad", "bad-ttl", token("soon", null));
+        dbs.create("bad", "renew-too-long", token("2h", "3h"));
+        harness.client().resource(new ConfigMapBuilder().withNewMetadata().withName("broken").withNamespace("bad")
+                .endMetadata().addToData("0001_ok.sql", "CREATE TABLE ok (x);")
+                .addToData("0002_bad.sql", "CREATE TABLE broken (x; -- missing paren").build()).create();
+        dbs.create("bad", "bad-sql", fromConfigMap("broken"));
+        harness.client().resource(new ConfigMapBuilder().withNewMetadata().withName("misnamed").withNamespace("bad")
+                .endMetadata().addToData("create.sql", "CREATE TABLE x (y);").build()).create();
+        dbs.create("bad", "bad-key", fromConfigMap("misnamed"));
+
+        assertThat(dbs.awaitCondition("bad", "bad-name", READY, FALSE, "InvalidDatabaseName")
+                .getStatus().getConditions().get(0).getMessage()).contains("lowercase letters");
+        dbs.awaitCondition("bad", "missing-cm", SCHEMA_APPLIED, FALSE, "ConfigMapNotFound");
+        assertThat(dbs.condition("bad", "missing-cm", SCHEMA_APPLIED).getMessage()).contains("ConfigMap nope");
+        dbs.awaitCondition("bad", "bad-ttl", READY, FALSE, "InvalidSpec");
+        assertThat(dbs.condition("bad", "bad-ttl", READY).getMessage()).contains("spec.token.ttl", "720h");
+        dbs.awaitCondition("bad", "renew-too-long", READY, FALSE, "InvalidSpec");
+        assertThat(dbs.condition("bad", "renew-too-long", READY).getMessage()).contains("must be shorter than");
+        dbs.awaitCondition("bad", "bad-sql", SCHEMA_APPLIED, FALSE, "MigrationFailed");
+        assertThat(dbs.condition("bad", "bad-sql", SCHEMA_APPLIED).getMessage())
+                .contains("0002_bad", "ConfigMap broken");
+        assertThat(dbs.get("bad", "bad-sql").getStatus().getAppliedMigrations()).isNull();
+        assertThat(harness.admin().info("bad-sql").tables()).contains("ok").doesNotContain("broken");
+        dbs.awaitCondition("bad", "bad-key", SCHEMA_APPLIED, FALSE, "InvalidMigrationName");
+        dbs.awaitReady("bad", "good");
+        for (String name : List.of("bad-name", "missing-cm", "bad-ttl", "renew-too-long", "bad-key")) {
+            assertThat(dbs.secret("bad", name + "-db")).as(name).isNull();
+        }
+        assertThat(harness.client().resources(Event.class).inNamespace("bad").list().getItems())
+                .extracting(Event::getReason).contains("MigrationFailed", "ConfigMapNotFound", "Ready");
+    }
+
+    @Test
+    void aSecretOwnedBySomethingElseIsNeverOverwritten() {
+        harness.client().resource(new SecretBuilder().withNewMetadata().withName("taken-db").withNamespace("conflict")
+                .endMetadata().addToData("mine", Base64.getEncoder().encodeToString("do not touch".getBytes())).build())
+                .create();
+        dbs.create("conflict", "taken", spec -> { });
+        dbs.awaitCondition("conflict", "taken", TOKEN_ISSUED, FALSE, "SecretConflict");
+        assertThat(dbs.secret("conflict", "taken-db").getData()).containsOnlyKeys("mine");
     }
 }
