@@ -18,6 +18,9 @@ import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetricsV2;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -31,6 +34,16 @@ import okhttp3.OkHttpClient;
 /** Builds the operator from its configuration: one place that wires every collaborator, for Main and for tests. */
 public final class OperatorFactory {
     private OperatorFactory() {}
+
+    /**
+     * The Prometheus registry. JOSDK 5.3.2 registers events.received both with and without an "action" tag, and
+     * Prometheus requires one tag set per name, so that tag is dropped.
+     */
+    public static PrometheusMeterRegistry newRegistry() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().meterFilter(MeterFilter.ignoreTags("action"));
+        return registry;
+    }
 
     /**
      * @param tuning extra JOSDK settings (tests against the Fabric8 mock server turn server-side apply off there)

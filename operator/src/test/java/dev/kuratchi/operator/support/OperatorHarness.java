@@ -8,7 +8,6 @@ import dev.kuratchi.operator.config.OperatorConfig;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.util.HashMap;
@@ -25,7 +24,7 @@ public final class OperatorHarness implements AutoCloseable {
     private final MockCluster cluster;
     private final EmulatorProcess emulator;
     private final Operator operator;
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry registry = OperatorFactory.newRegistry();
     private final OperatorConfig config;
 
     public OperatorHarness(Map<String, String> extraEnvironment) {
@@ -46,6 +45,10 @@ public final class OperatorHarness implements AutoCloseable {
                 .withCloseClientOnStop(false)
                 .withInformerStoppedHandler((informer, e) -> { }));
         operator.start();
+    }
+
+    public Operator operator() {
+        return operator;
     }
 
     public KubernetesClient client() {

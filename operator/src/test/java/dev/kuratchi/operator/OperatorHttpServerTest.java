@@ -1,0 +1,50 @@
+package dev.kuratchi.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kuratchi.operator.support.OperatorHarness;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class OperatorHttpServerTest {
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void probesAndPrometheusMetrics() throws Exception {
+        try (OperatorHarness harness = new OperatorHarness(Map.of());
+                OperatorHttpServer http = new OperatorHttpServer(0, harness.operator(), harness.registry())) {
+            new dev.kuratchi.operator.dodatabase.DoDatabasesForTests(harness.client()).createAndAwaitReady("metrics", "m1");
+            assertThat(get(http.port(), "/healthz").statusCode()).isEqualTo(200);
+            assertThat(get(http.port(), "/readyz").statusCode()).isEqualTo(200);
+            HttpResponse<String> metrics = get(http.port(), "/metrics");
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).contains("kuratchi_databases_ready 1.0",
+                    "kuratchi_token_expiry_seconds{name=\"m1\",namespace=\"metrics\"}",
+                    "kuratchi_cloudflare_calls_total{endpoint=\"script_upload\",outcome=\"success\"} 1.0",
+                    "reconciliations_execution_duration_seconds_count{controller_name=\"dodatabase\"");
+        }
+    }
+
+    @Test
+    void missingConfigurationStopsStartUpWithOneClearLine() throws Exception {
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName()).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        // The child inherits no KURATCHI_* variables from the test environment.
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        List<String> lines = new String(process.getInputStream().readAllBytes()).lines().toList();
+        assertThat(process.exitValue()).isEqualTo(2);
+        assertThat(lines).containsExactly("kuratchi-operator: missing KURATCHI_CF_ACCOUNT_ID: set it to the Cloudflare "
+                + "account id (32 hex digits)");
+    }
+}

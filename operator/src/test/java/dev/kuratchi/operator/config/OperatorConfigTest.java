@@ -1,0 +1,91 @@
+package dev.kuratchi.operator.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OperatorConfigTest {
+    private static final Map<String, String> MINIMAL = Map.of(
+            "KURATCHI_CF_API_TOKEN", "cf-token-value",
+            "KURATCHI_CF_ACCOUNT_ID", "0123456789abcdef0123456789abcdef",
+            "KURATCHI_GATEWAY_KEY", "gateway-key-value");
+
+    private static Map<String, String> with(String key, String value) {
+        Map<String, String> env = new HashMap<>(MINIMAL);
+        if (value == null) {
+            env.remove(key);
+        } else {
+            env.put(key, value);
+        }
+        return env;
+    }
+
+    @Test
+    void defaults() {
+        OperatorConfig config = OperatorConfig.fromEnvironment(MINIMAL);
+        assertThat(config.cloudflareApiBaseUrl()).isEqualTo(URI.create("https://api.cloudflare.com/client/v4"));
+        assertThat(config.gatewayEndpoint("acct")).isEqualTo(URI.create("https://kuratchi-do-internal.acct.workers.dev"));
+        assertThat(config.watchNamespaces()).isEmpty();
+        assertThat(config.reconcileThreads()).isEqualTo(10);
+        assertThat(config.revocationGracePeriod()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(config.cloudflareRequestsPerWindow()).isLessThan(1200);
+        assertThat(config.toString()).doesNotContain("cf-token-value", "gateway-key-value");
+    }
+
+    @Test
+    void everySettingFromTheEnvironment() {
+        Map<String, String> env = new HashMap<>(MINIMAL);
+        env.putAll(Map.of("KURATCHI_CF_API_BASE_URL", "http://127.0.0.1:1234/client/v4/",
+                "KURATCHI_GATEWAY_URL", "http://127.0.0.1:5678/kuratchi-do-internal",
+                "KURATCHI_WATCH_NAMESPACES", "team-a, team-b", "KURATCHI_RECONCILE_THREADS", "4",
+                "KURATCHI_TOKEN_REVOCATION_GRACE", "30s", "KURATCHI_WORKERS_SUBDOMAIN", "acct",
+                "KURATCHI_GATEWAY_KEY_PREVIOUS", "old-key"));
+        OperatorConfig config = OperatorConfig.fromEnvironment(env);
+        assertThat(config.cloudflareApiBaseUrl()).isEqualTo(URI.create("http://127.0.0.1:1234/client/v4"));
+        assertThat(config.gatewayEndpoint("ignored")).isEqualTo(URI.create("http://127.0.0.1:5678/kuratchi-do-internal"));
+        assertThat(config.watchNamespaces()).isEqualTo(Set.of("team-a", "team-b"));
+        assertThat(config.reconcileThreads()).isEqualTo(4);
+        assertThat(config.revocationGracePeriod()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.workersSubdomain()).contains("acct");
+        assertThat(config.previousGatewayKey()).isPresent();
+    }
+
+    @Test
+    void secretsFromMountedFiles(@TempDir Path dir) throws Exception {
+        Path key = Files.writeString(dir.resolve("key"), "from-file\n");
+        Map<String, String> env = with("KURATCHI_GATEWAY_KEY", null);
+        env.put("KURATCHI_GATEWAY_KEY_FILE", key.toString());
+        assertThat(OperatorConfig.fromEnvironment(env).gatewayKey().reveal()).isEqualTo("from-file");
+        env.put("KURATCHI_GATEWAY_KEY_FILE", dir.resolve("missing").toString());
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(env)).hasMessageContaining("cannot read KURATCHI_GATEWAY_KEY_FILE");
+    }
+
+    @Test
+    void missingOrWrongSettingsSayWhatToSetInOneLine() {
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_CF_API_TOKEN", null)))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("missing KURATCHI_CF_API_TOKEN");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_GATEWAY_KEY", " ")))
+                .hasMessageContaining("missing KURATCHI_GATEWAY_KEY");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_CF_ACCOUNT_ID", "acct-1")))
+                .hasMessageContaining("32 lowercase hex");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_CF_API_BASE_URL", "ftp://x")))
+                .hasMessageContaining("http(s) URL");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_RECONCILE_THREADS", "zero")))
+                .hasMessageContaining("positive whole number");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_TOKEN_REVOCATION_GRACE", "soon")))
+                .hasMessageContaining("KURATCHI_TOKEN_REVOCATION_GRACE");
+        Map<String, String> both = with("KURATCHI_GATEWAY_KEY_FILE", "/x");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(both)).hasMessageContaining("not both");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_CF_API_TOKEN", null)))
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+}

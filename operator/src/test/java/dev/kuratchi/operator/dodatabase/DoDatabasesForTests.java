@@ -1,0 +1,17 @@
+package dev.kuratchi.operator.dodatabase;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+/** The DoDatabase test helpers, for tests outside this package. */
+public final class DoDatabasesForTests {
+    private final DoDatabases dbs;
+
+    public DoDatabasesForTests(KubernetesClient client) {
+        this.dbs = new DoDatabases(client);
+    }
+
+    public DoDatabase createAndAwaitReady(String namespace, String name) {
+        dbs.create(namespace, name, spec -> { });
+        return dbs.awaitReady(namespace, name);
+    }
+}
