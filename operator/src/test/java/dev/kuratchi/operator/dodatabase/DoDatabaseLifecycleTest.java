@@ -279,4 +279,31 @@ class DoDatabaseLifecycleTest {
         dbs.awaitCondition("conflict", "taken", TOKEN_ISSUED, FALSE, "SecretConflict");
         assertThat(dbs.secret("conflict", "taken-db").getData()).containsOnlyKeys("mine");
     }
+
+    @Test
+    void legacyAppsCanAskForTheGatewayKeyAndTheSecretTemplateIsApplied() {
+        dbs.create("legacy", "legacy", spec -> {
+            SecretSpec secret = new SecretSpec();
+            secret.setName("legacy-credentials");
+            secret.setIncludeGatewayKey(true);
+            secret.setLabels(Map.of("app", "legacy"));
+            secret.setAnnotations(Map.of("team", "billing"));
+            spec.setSecret(secret);
+        });
+        dbs.awaitReady("legacy", "legacy");
+        Secret secret = dbs.secret("legacy", "legacy-credentials");
+        assertThat(DoDatabases.data(secret)).containsEntry("gatewayKey", OperatorHarness.GATEWAY_KEY);
+        assertThat(secret.getMetadata().getLabels()).containsEntry("app", "legacy")
+                .containsEntry("app.kubernetes.io/managed-by", "kuratchi-operator");
+        assertThat(secret.getMetadata().getAnnotations()).containsEntry("team", "billing");
+        GatewayClient legacy = GatewayClient.builder().connection(java.net.URI.create(DoDatabases.data(secret).get("endpoint")),
+                dev.kuratchi.client.token.DatabaseToken.parse(DoDatabases.data(secret).get("token")))
+                .legacyGatewayKey(dev.kuratchi.client.token.GatewayKey.of(DoDatabases.data(secret).get("gatewayKey")))
+                .build();
+        assertThat(legacy.query("SELECT 1")).hasSize(1);
+        // Without the flag, the key never reaches a Secret.
+        dbs.create("legacy", "modern", spec -> { });
+        dbs.awaitReady("legacy", "modern");
+        assertThat(DoDatabases.data(dbs.secret("legacy", "modern-db"))).doesNotContainKey("gatewayKey");
+    }
 }
