@@ -14,4 +14,12 @@ public final class DoDatabasesForTests {
         dbs.create(namespace, name, spec -> { });
         return dbs.awaitReady(namespace, name);
     }
+
+    public DoDatabase awaitReady(String namespace, String name) {
+        return dbs.awaitReady(namespace, name);
+    }
+
+    public static dev.kuratchi.client.gateway.GatewayClient gateway(io.fabric8.kubernetes.api.model.Secret secret) {
+        return DoDatabases.gateway(secret);
+    }
 }

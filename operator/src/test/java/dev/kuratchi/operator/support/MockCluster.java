@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
@@ -17,7 +18,7 @@ import java.util.logging.Logger;
  * The Fabric8 mock API server in CRUD mode with our CRD registered (without it, status-subresource semantics do
  * not hold). It has no garbage collector, no admission and no server-side apply: the operator is configured for that.
  */
-public final class MockCluster implements AutoCloseable {
+public final class MockCluster implements TestCluster {
     // JUL keeps loggers weakly: without these references the level would be forgotten.
     private static final Logger MOCK_LOG = Logger.getLogger("io.fabric8.mockwebserver");
     private static final Logger OKHTTP_MOCK_LOG = Logger.getLogger("okhttp3.mockwebserver");
@@ -38,8 +39,16 @@ public final class MockCluster implements AutoCloseable {
         }
     }
 
+    @Override
     public KubernetesClient client() {
         return client;
+    }
+
+    @Override
+    public void tune(ConfigurationServiceOverrider overrider) {
+        overrider.withUseSSAToPatchPrimaryResource(false)
+                .withSSABasedCreateUpdateMatchForDependentResources(false)
+                .withInformerStoppedHandler((informer, e) -> { });
     }
 
     @Override

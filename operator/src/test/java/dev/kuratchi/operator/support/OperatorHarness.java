@@ -21,15 +21,24 @@ public final class OperatorHarness implements AutoCloseable {
     public static final String GATEWAY_KEY = "operator-test-gateway-key-0123456789";
     public static final String SCRIPT = "kuratchi-do-internal";
 
-    private final MockCluster cluster;
+    private final TestCluster cluster;
+    private final boolean ownsCluster;
     private final EmulatorProcess emulator;
     private final Operator operator;
     private final PrometheusMeterRegistry registry = OperatorFactory.newRegistry();
     private final OperatorConfig config;
 
+    /** A fresh mock cluster and emulator. */
     public OperatorHarness(Map<String, String> extraEnvironment) {
-        cluster = new MockCluster();
-        emulator = EmulatorProcess.start();
+        this(new MockCluster(), true, EmulatorProcess.start(), extraEnvironment);
+    }
+
+    /** The operator on a given cluster (kept open on close when not owned) and emulator (always closed). */
+    public OperatorHarness(TestCluster cluster, boolean ownsCluster, EmulatorProcess emulator,
+            Map<String, String> extraEnvironment) {
+        this.cluster = cluster;
+        this.ownsCluster = ownsCluster;
+        this.emulator = emulator;
         Map<String, String> env = new HashMap<>(Map.of(
                 "KURATCHI_CF_API_TOKEN", EmulatorProcess.API_TOKEN,
                 "KURATCHI_CF_ACCOUNT_ID", emulator.accountId(),
@@ -39,11 +48,10 @@ public final class OperatorHarness implements AutoCloseable {
                 "KURATCHI_TOKEN_REVOCATION_GRACE", "1s"));
         env.putAll(extraEnvironment);
         config = OperatorConfig.fromEnvironment(env);
-        operator = OperatorFactory.create(config, cluster.client(), registry, Clock.systemUTC(), o -> o
-                .withUseSSAToPatchPrimaryResource(false)
-                .withSSABasedCreateUpdateMatchForDependentResources(false)
-                .withCloseClientOnStop(false)
-                .withInformerStoppedHandler((informer, e) -> { }));
+        operator = OperatorFactory.create(config, cluster.client(), registry, Clock.systemUTC(), o -> {
+            o.withCloseClientOnStop(false);
+            cluster.tune(o);
+        });
         operator.start();
     }
 
@@ -75,6 +83,8 @@ public final class OperatorHarness implements AutoCloseable {
     public void close() throws Exception {
         operator.stop();
         emulator.close();
-        cluster.close();
+        if (ownsCluster) {
+            cluster.close();
+        }
     }
 }

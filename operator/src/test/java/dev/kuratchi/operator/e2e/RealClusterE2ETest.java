@@ -1,0 +1,132 @@
+package dev.kuratchi.operator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.kuratchi.operator.dodatabase.DoDatabase;
+import dev.kuratchi.operator.dodatabase.DoDatabasesForTests;
+import dev.kuratchi.operator.status.Conditions;
+import dev.kuratchi.operator.support.EmulatorProcess;
+import dev.kuratchi.operator.support.OperatorHarness;
+import dev.kuratchi.operator.support.RealCluster;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The operator against the real kube-apiserver, driven with kubectl as users drive it. */
+class RealClusterE2ETest {
+    private static RealCluster cluster;
+
+    @BeforeAll
+    static void installCrds() {
+        cluster = RealCluster.shared();
+        RealCluster.Result applied = cluster.kubectl("apply", "-f", "crds/");
+        assertThat(applied.exitCode()).as(applied.output()).isZero();
+        RealCluster.Result established = cluster.kubectl("wait", "--for=condition=Established",
+                "crd/dodatabases.kuratchi.dev", "--timeout=60s");
+        assertThat(established.exitCode()).as(established.output()).isZero();
+    }
+
+    static void namespace(String name) {
+        cluster.client().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+                .serverSideApply();
+    }
+
+    private static Path manifest(String yaml) throws Exception {
+        Path file = Files.createTempFile("dodb-", ".yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    @Test
+    void kubectlApplyOfTheExampleBecomesReadyWithPrinterColumnsAndFieldDocs() throws Exception {
+        namespace("e2e-example");
+        try (OperatorHarness harness = new OperatorHarness(cluster, false, EmulatorProcess.start(), Map.of())) {
+            RealCluster.Result applied = cluster.kubectl("apply", "-n", "e2e-example", "-f", "examples/dodatabase.yaml");
+            assertThat(applied.exitCode()).as(applied.output()).isZero();
+            assertThat(applied.output()).contains("dodatabase.kuratchi.dev/shop created");
+            DoDatabase ready = new DoDatabasesForTests(cluster.client()).awaitReady("e2e-example", "shop");
+            assertThat(ready.getStatus().getAppliedMigrations()).containsExactly("0001_items", "0002_orders");
+
+            Secret secret = cluster.client().secrets().inNamespace("e2e-example").withName("shop-db").get();
+            assertThat(secret.getMetadata().getLabels()).containsEntry("app", "shop");
+            var gateway = DoDatabasesForTests.gateway(secret);
+            gateway.query("INSERT INTO items (name, price) VALUES (?, ?)", "pear", 2.5);
+            assertThat(gateway.query("SELECT count(*) AS n FROM items").get(0).getLong("n")).isEqualTo(1L);
+
+            RealCluster.Result table = cluster.kubectl("get", "dodb", "-n", "e2e-example");
+            assertThat(table.output()).contains("READY", "DATABASE", "SECRET", "EXPIRES", "AGE");
+            assertThat(table.output().lines().filter(l -> l.startsWith("shop")).findFirst().orElseThrow())
+                    .containsPattern("shop\\s+.*True\\s+shop\\s+shop-db");
+            RealCluster.Result explain = cluster.kubectl("explain", "dodatabase.spec.databaseName");
+            assertThat(explain.output()).contains("Name of the database in the gateway", "Immutable");
+            RealCluster.Result explainStatus = cluster.kubectl("explain", "dodatabase.status.conditions");
+            assertThat(explainStatus.output()).contains("WorkerDeployed");
+        }
+    }
+
+    @Test
+    void admissionRejectsBadSpecsWithTheMessageKubectlShows() throws Exception {
+        namespace("e2e-admission");
+        RealCluster.Result badName = cluster.kubectl("apply", "-n", "e2e-admission", "-f", manifest("""
+                apiVersion: kuratchi.dev/v1alpha1
+                kind: DoDatabase
+                metadata: {name: bad}
+                spec: {databaseName: Bad.Name}
+                """).toString());
+        assertThat(badName.exitCode()).isNotZero();
+        assertThat(badName.output()).contains("spec.databaseName", "should match '^[a-z0-9][a-z0-9_-]{0,62}$'");
+
+        RealCluster.Result both = cluster.kubectl("apply", "-n", "e2e-admission", "-f", manifest("""
+                apiVersion: kuratchi.dev/v1alpha1
+                kind: DoDatabase
+                metadata: {name: both}
+                spec: {schema: {builtIn: organization, configMap: mine}}
+                """).toString());
+        assertThat(both.output()).contains("set either builtIn or configMap, not both");
+
+        String original = """
+                apiVersion: kuratchi.dev/v1alpha1
+                kind: DoDatabase
+                metadata: {name: fixed}
+                spec: {databaseName: first-name}
+                """;
+        assertThat(cluster.kubectl("apply", "-n", "e2e-admission", "-f", manifest(original).toString()).exitCode()).isZero();
+        RealCluster.Result changed = cluster.kubectl("apply", "-n", "e2e-admission", "-f",
+                manifest(original.replace("first-name", "second-name")).toString());
+        assertThat(changed.exitCode()).isNotZero();
+        assertThat(changed.output()).contains("databaseName is immutable");
+        RealCluster.Result removed = cluster.kubectl("apply", "-n", "e2e-admission", "-f",
+                manifest(original.replace("spec: {databaseName: first-name}", "spec: {}")).toString());
+        assertThat(removed.output()).contains("databaseName is immutable");
+    }
+
+    @Test
+    void theOwnedSecretIsCollectedByTheRealGarbageCollector() throws Exception {
+        namespace("e2e-gc");
+        try (OperatorHarness harness = new OperatorHarness(cluster, false, EmulatorProcess.start(), Map.of())) {
+            new DoDatabasesForTests(cluster.client()).createAndAwaitReady("e2e-gc", "collected");
+        }
+        // With the operator stopped, only the owner reference can take the Secret away.
+        assertThat(cluster.client().secrets().inNamespace("e2e-gc").withName("collected-db").get()).isNotNull();
+        assertThat(cluster.kubectl("patch", "dodb", "collected", "-n", "e2e-gc", "--type=merge", "-p",
+                "{\"metadata\":{\"finalizers\":null}}").exitCode()).isZero();
+        assertThat(cluster.kubectl("delete", "dodb", "collected", "-n", "e2e-gc").exitCode()).isZero();
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                cluster.client().secrets().inNamespace("e2e-gc").withName("collected-db").get() == null);
+    }
+
+    static String token(Secret secret) {
+        return new String(Base64.getDecoder().decode(secret.getData().get("token")));
+    }
+
+    static boolean ready(DoDatabase db) {
+        return db.getStatus() != null && Conditions.isTrue(db.getStatus().getConditions(), "Ready");
+    }
+}

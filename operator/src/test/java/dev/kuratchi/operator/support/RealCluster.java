@@ -1,0 +1,130 @@
+package dev.kuratchi.operator.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real control plane of local/kube (etcd, kube-apiserver with RBAC, kube-controller-manager), started once per
+ * test run and stopped when the JVM exits. JOSDK runs against it with its defaults, server-side apply included.
+ */
+public final class RealCluster implements TestCluster {
+    private static RealCluster shared;
+
+    private final Process process;
+    private final JsonNode info;
+    private final KubernetesClient client;
+
+    private RealCluster(Process process, JsonNode info) throws IOException {
+        this.process = process;
+        this.info = info;
+        this.client = new KubernetesClientBuilder().withConfig(adminConfig()).build();
+    }
+
+    /** The cluster of this test run, started on first use (building the binaries first if the cache is cold). */
+    public static synchronized RealCluster shared() {
+        if (shared == null) {
+            shared = start();
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::stop, "stop-real-cluster"));
+        }
+        return shared;
+    }
+
+    private static RealCluster start() {
+        Path script = repositoryRoot().resolve("local/kube/cluster.sh");
+        try {
+            Process process = new ProcessBuilder("bash", script.toString(), "up")
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine();
+            if (line == null) {
+                throw new IllegalStateException("local/kube/cluster.sh up did not start (exit " + process.waitFor() + ")");
+            }
+            return new RealCluster(process, new ObjectMapper().readTree(line));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the local Kubernetes control plane", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static Path repositoryRoot() {
+        return Path.of(System.getProperty("kuratchi.worker.dir", "../worker")).toAbsolutePath().normalize().getParent();
+    }
+
+    public Config adminConfig() throws IOException {
+        return Config.fromKubeconfig(null, Files.readString(kubeconfig()), kubeconfig().toString());
+    }
+
+    public Path kubeconfig() {
+        return Path.of(info.get("kubeconfig").asText());
+    }
+
+    public Path auditLog() {
+        return Path.of(info.get("auditLog").asText());
+    }
+
+    @Override
+    public KubernetesClient client() {
+        return client;
+    }
+
+    @Override
+    public void tune(ConfigurationServiceOverrider overrider) {
+        // The real API server needs nothing special.
+    }
+
+    /** Runs kubectl against this cluster: exit code and combined output. */
+    public Result kubectl(String... args) {
+        List<String> command = new ArrayList<>(List.of(info.get("binDir").asText() + "/kubectl", "--kubeconfig",
+                kubeconfig().toString()));
+        command.addAll(List.of(args));
+        try {
+            Process kubectl = new ProcessBuilder(command).directory(repositoryRoot().toFile()).redirectErrorStream(true)
+                    .start();
+            String output = new String(kubectl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!kubectl.waitFor(60, TimeUnit.SECONDS)) {
+                kubectl.destroyForcibly();
+            }
+            return new Result(kubectl.exitValue(), output);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** What kubectl printed, and how it exited. */
+    public record Result(int exitCode, String output) {}
+
+    /** Tests share the cluster; it stops with the JVM. */
+    @Override
+    public void close() {
+    }
+
+    private void stop() {
+        client.close();
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

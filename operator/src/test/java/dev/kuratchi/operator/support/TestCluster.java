@@ -1,0 +1,15 @@
+package dev.kuratchi.operator.support;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
+
+/** A Kubernetes API for tests: the Fabric8 mock server or the real API server built from Go modules. */
+public interface TestCluster extends AutoCloseable {
+    KubernetesClient client();
+
+    /** JOSDK settings this API needs (the mock server has no server-side apply). */
+    void tune(ConfigurationServiceOverrider overrider);
+
+    @Override
+    void close();
+}
