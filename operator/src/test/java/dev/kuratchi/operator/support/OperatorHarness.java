@@ -39,13 +39,7 @@ public final class OperatorHarness implements AutoCloseable {
         this.cluster = cluster;
         this.ownsCluster = ownsCluster;
         this.emulator = emulator;
-        Map<String, String> env = new HashMap<>(Map.of(
-                "KURATCHI_CF_API_TOKEN", EmulatorProcess.API_TOKEN,
-                "KURATCHI_CF_ACCOUNT_ID", emulator.accountId(),
-                "KURATCHI_CF_API_BASE_URL", emulator.apiUrl().toString(),
-                "KURATCHI_GATEWAY_KEY", GATEWAY_KEY,
-                "KURATCHI_GATEWAY_URL", emulator.gatewayUrl(SCRIPT).toString(),
-                "KURATCHI_TOKEN_REVOCATION_GRACE", "1s"));
+        Map<String, String> env = environment(emulator);
         env.putAll(extraEnvironment);
         config = OperatorConfig.fromEnvironment(env);
         operator = OperatorFactory.create(config, cluster.client(), registry, Clock.systemUTC(), o -> {
@@ -53,6 +47,17 @@ public final class OperatorHarness implements AutoCloseable {
             cluster.tune(o);
         });
         operator.start();
+    }
+
+    /** The operator's configuration for the emulator, as environment variables. */
+    public static Map<String, String> environment(EmulatorProcess emulator) {
+        return new HashMap<>(Map.of(
+                "KURATCHI_CF_API_TOKEN", EmulatorProcess.API_TOKEN,
+                "KURATCHI_CF_ACCOUNT_ID", emulator.accountId(),
+                "KURATCHI_CF_API_BASE_URL", emulator.apiUrl().toString(),
+                "KURATCHI_GATEWAY_KEY", GATEWAY_KEY,
+                "KURATCHI_GATEWAY_URL", emulator.gatewayUrl(SCRIPT).toString(),
+                "KURATCHI_TOKEN_REVOCATION_GRACE", "1s"));
     }
 
     public Operator operator() {
