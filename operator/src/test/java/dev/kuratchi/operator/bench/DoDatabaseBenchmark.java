@@ -18,6 +18,10 @@ import dev.kuratchi.operator.status.Conditions;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.MockCluster;
 import dev.kuratchi.operator.support.OperatorHarness;
+import dev.kuratchi.operator.support.RealCluster;
+import dev.kuratchi.operator.support.TestCluster;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import java.util.function.Supplier;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -50,24 +54,29 @@ import okhttp3.OkHttpClient;
  *       provision, poll until it answers), measured on a sample and scaled to N.</li>
  * </ul>
  * Run: {@code mvn -B -q install -DskipTests && mvn -B -q -pl operator test-compile exec:java
- * -Dexec.mainClass=dev.kuratchi.operator.bench.DoDatabaseBenchmark -Dexec.classpathScope=test [-Dbench.n=1000]}
+ * -Dexec.mainClass=dev.kuratchi.operator.bench.DoDatabaseBenchmark -Dexec.classpathScope=test [-Dbench.n=1000]
+ * [-Dbench.cluster=real]}; with {@code real}, the API server is local/kube's (built first if needed).
  */
 public final class DoDatabaseBenchmark {
     private static final int CREATORS = 8;
 
     public static void main(String[] args) throws Exception {
         int n = Integer.getInteger("bench.n", 1000);
+        boolean real = "real".equals(System.getProperty("bench.cluster", "mock"));
         int seedSample = Integer.getInteger("bench.seedSample", 40);
-        System.out.printf("DoDatabase benchmark: N=%d, %d creating threads, Java %s, %d cores%n", n, CREATORS,
-                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
+        System.out.printf("DoDatabase benchmark: N=%d, %s API server, %d creating threads, Java %s, %d cores%n", n,
+                real ? "real (local/kube)" : "Fabric8 mock", CREATORS, System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors());
+        Supplier<TestCluster> clusters = real ? RealCluster::shared : MockCluster::new;
 
-        double floorSeconds = floor(n);
+        double floorSeconds = floor(clusters.get(), n);
         System.out.printf("floor (bare client, same Kubernetes writes, no operator): %.1f s%n", floorSeconds);
 
-        OperatorRun run = operator(n);
+        OperatorRun run = operator(clusters.get(), !real, n);
         System.out.printf("operator: all %d Ready in %.1f s; create->Ready p50 %.2f s, p99 %.2f s; peak heap %d MB "
-                + "(JVM with the mock API server); Cloudflare API calls %d%n", n, run.seconds, run.p50, run.p99,
-                run.peakHeapMb, run.cloudflareCalls);
+                + "(%s); Cloudflare API calls %d%n", n, run.seconds, run.p50, run.p99, run.peakHeapMb,
+                real ? "operator and benchmark JVM" : "JVM with the operator and the mock API server",
+                run.cloudflareCalls);
 
         SeedRun seed = seed(seedSample);
         double seedProjected = seed.secondsPerDatabase * n;
@@ -107,9 +116,14 @@ public final class DoDatabaseBenchmark {
         }
     }
 
-    private static double floor(int n) throws Exception {
-        try (MockCluster cluster = new MockCluster()) {
+    private static void namespace(KubernetesClient client, String name) {
+        client.resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).serverSideApply();
+    }
+
+    private static double floor(TestCluster testCluster, int n) throws Exception {
+        try (TestCluster cluster = testCluster) {
             KubernetesClient client = cluster.client();
+            namespace(client, "floor");
             long start = System.nanoTime();
             inParallel(n, i -> {
                 DoDatabase created = client.resource(resource("floor", "db-" + i)).create();
@@ -124,9 +138,11 @@ public final class DoDatabaseBenchmark {
         }
     }
 
-    private static OperatorRun operator(int n) throws Exception {
-        try (OperatorHarness harness = new OperatorHarness(Map.of())) {
+    private static OperatorRun operator(TestCluster cluster, boolean ownsCluster, int n) throws Exception {
+        try (OperatorHarness harness = new OperatorHarness(cluster, ownsCluster, EmulatorProcess.start(),
+                Map.of("KURATCHI_WATCH_NAMESPACES", "bench"))) {
             KubernetesClient client = harness.client();
+            namespace(client, "bench");
             Map<String, Long> created = new ConcurrentHashMap<>();
             Map<String, Long> ready = new ConcurrentHashMap<>();
             var informer = client.resources(DoDatabase.class).inAnyNamespace().inform(new ResourceEventHandler<>() {

@@ -41,7 +41,6 @@ class OperatorRbacE2ETest {
     @Test
     void everyCallIsAllowedAndEveryPermissionIsUsed() throws Exception {
         RealCluster cluster = RealCluster.shared();
-        RealClusterE2ETest.installCrds();
         RealClusterE2ETest.namespace(SA_NAMESPACE);
         RealClusterE2ETest.namespace(NAMESPACE);
         KubernetesClient admin = cluster.client();

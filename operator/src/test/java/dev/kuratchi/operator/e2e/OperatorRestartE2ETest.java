@@ -49,7 +49,6 @@ class OperatorRestartE2ETest {
     @Test
     void killingTheOperatorMidwayLosesNothingAndDuplicatesNothing() throws Exception {
         RealCluster cluster = RealCluster.shared();
-        RealClusterE2ETest.installCrds();
         RealClusterE2ETest.namespace(NAMESPACE);
         try (EmulatorProcess emulator = EmulatorProcess.start()) {
             Process first = startOperator(cluster, emulator, "operator-first.log");

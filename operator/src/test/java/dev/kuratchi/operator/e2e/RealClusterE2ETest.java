@@ -24,17 +24,12 @@ class RealClusterE2ETest {
     private static RealCluster cluster;
 
     @BeforeAll
-    static void installCrds() {
+    static void startCluster() {
         cluster = RealCluster.shared();
-        RealCluster.Result applied = cluster.kubectl("apply", "-f", "crds/");
-        assertThat(applied.exitCode()).as(applied.output()).isZero();
-        RealCluster.Result established = cluster.kubectl("wait", "--for=condition=Established",
-                "crd/dodatabases.kuratchi.dev", "--timeout=60s");
-        assertThat(established.exitCode()).as(established.output()).isZero();
     }
 
     static void namespace(String name) {
-        cluster.client().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+        RealCluster.shared().client().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
                 .serverSideApply();
     }
 

@@ -33,10 +33,14 @@ public final class RealCluster implements TestCluster {
         this.client = new KubernetesClientBuilder().withConfig(adminConfig()).build();
     }
 
-    /** The cluster of this test run, started on first use (building the binaries first if the cache is cold). */
+    /**
+     * The cluster of this test run, started on first use (building the binaries first if the cache is cold), with
+     * the CRDs of crds/ applied and established.
+     */
     public static synchronized RealCluster shared() {
         if (shared == null) {
             shared = start();
+            shared.installCrds();
             Runtime.getRuntime().addShutdownHook(new Thread(shared::stop, "stop-real-cluster"));
         }
         return shared;
@@ -58,6 +62,15 @@ public final class RealCluster implements TestCluster {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    private void installCrds() {
+        Result applied = kubectl("apply", "-f", "crds/");
+        Result established = kubectl("wait", "--for=condition=Established", "crd/dodatabases.kuratchi.dev",
+                "--timeout=60s");
+        if (applied.exitCode() != 0 || established.exitCode() != 0) {
+            throw new IllegalStateException("cannot install crds/: " + applied.output() + established.output());
         }
     }
 
