@@ -29,7 +29,7 @@ build() {
   local ld="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
   ld="$ld -X k8s.io/component-base/version.gitMinor=34 -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
   log "building kube-apiserver, kube-controller-manager, kubectl $K8S_VERSION and etcd into $BIN_DIR"
-  log "a cold build takes about 10-20 minutes on 2 cores; later runs reuse it"
+  log "a cold build takes about 5 minutes on 2 cores (downloads included); later runs reuse it"
   (cd "$HERE" && go mod download)
   local name
   for name in kube-apiserver kube-controller-manager kubectl; do

@@ -2,6 +2,7 @@ package dev.kuratchi.client.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kuratchi.client.http.JsonResponses;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -66,7 +67,7 @@ public final class GatewayTransport {
             Duration retryAfter = null;
             GatewayException error;
             try (Response response = http.newCall(request(method, url, headers, payload)).execute()) {
-                JsonNode answer = parse(response);
+                JsonNode answer = JsonResponses.objectOrNull(response);
                 if (answer != null && response.isSuccessful() && answer.path("success").asBoolean(false)) {
                     return answer;
                 }
@@ -128,17 +129,6 @@ public final class GatewayTransport {
                 sink.write(payload);
             }
         };
-    }
-
-    /** The answer's JSON object, or null when it has none. */
-    private static JsonNode parse(Response response) throws IOException {
-        String text = response.body().string();
-        try {
-            JsonNode node = JSON.readTree(text);
-            return node != null && node.isObject() ? node : null;
-        } catch (IOException notJson) {
-            return null;
-        }
     }
 
     private static GatewayException errorOf(int status, JsonNode answer) {

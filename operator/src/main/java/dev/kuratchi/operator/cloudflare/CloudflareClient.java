@@ -2,6 +2,7 @@ package dev.kuratchi.operator.cloudflare;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kuratchi.client.http.JsonResponses;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -105,7 +106,7 @@ public final class CloudflareClient {
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             waitForPermit(endpoint);
             try (Response response = http.newCall(factory.create()).execute()) {
-                JsonNode body = parse(response);
+                JsonNode body = JsonResponses.objectOrNull(response);
                 if (response.isSuccessful() && body != null && body.path("success").asBoolean(false)) {
                     count(endpoint, "success");
                     return body.path("result");
@@ -176,16 +177,6 @@ public final class CloudflareClient {
             return Optional.of(Duration.ofSeconds(Long.parseLong(header.trim())));
         } catch (NumberFormatException e) {
             return Optional.empty();
-        }
-    }
-
-    private static JsonNode parse(Response response) throws IOException {
-        String text = response.body().string();
-        try {
-            JsonNode node = JSON.readTree(text);
-            return node != null && node.isObject() ? node : null;
-        } catch (IOException notJson) {
-            return null;
         }
     }
 

@@ -2,11 +2,8 @@ package dev.kuratchi.operator.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,23 +32,16 @@ public final class EmulatorProcess implements AutoCloseable {
 
     public static EmulatorProcess start() {
         Path workerDir = Path.of(System.getProperty("kuratchi.worker.dir", "../worker")).toAbsolutePath().normalize();
+        Path dataDir;
         try {
-            Path dataDir = Files.createTempDirectory("kuratchi-emulator-");
-            Process process = new ProcessBuilder("node", "emulator/main.js", "--quiet", "--api-token", API_TOKEN,
-                    "--data-dir", dataDir.toString())
-                    .directory(workerDir.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
-                    .readLine();
-            if (line == null) {
-                throw new IllegalStateException("the emulator did not start (exit " + process.waitFor() + ")");
-            }
-            return new EmulatorProcess(process, JSON.readTree(line), dataDir);
+            dataDir = Files.createTempDirectory("kuratchi-emulator-");
         } catch (IOException e) {
-            throw new IllegalStateException("cannot start the emulator: is npm ci done in worker/?", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+        ReadyLine.Started started = ReadyLine.start(new ProcessBuilder("node", "emulator/main.js", "--quiet",
+                "--api-token", API_TOKEN, "--data-dir", dataDir.toString()).directory(workerDir.toFile()),
+                "the emulator (is npm ci done in worker/?)");
+        return new EmulatorProcess(started.process(), started.info(), dataDir);
     }
 
     public URI apiUrl() {

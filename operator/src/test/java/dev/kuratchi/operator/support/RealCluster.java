@@ -1,14 +1,11 @@
 package dev.kuratchi.operator.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,20 +45,12 @@ public final class RealCluster implements TestCluster {
 
     private static RealCluster start() {
         Path script = repositoryRoot().resolve("local/kube/cluster.sh");
+        ReadyLine.Started started = ReadyLine.start(new ProcessBuilder("bash", script.toString(), "up"),
+                "the local Kubernetes control plane (local/kube/cluster.sh up)");
         try {
-            Process process = new ProcessBuilder("bash", script.toString(), "up")
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
-                    .readLine();
-            if (line == null) {
-                throw new IllegalStateException("local/kube/cluster.sh up did not start (exit " + process.waitFor() + ")");
-            }
-            return new RealCluster(process, new ObjectMapper().readTree(line));
+            return new RealCluster(started.process(), started.info());
         } catch (IOException e) {
-            throw new IllegalStateException("cannot start the local Kubernetes control plane", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            throw new IllegalStateException("cannot read the cluster's kubeconfig", e);
         }
     }
 
