@@ -310,7 +310,11 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         }
     }
 
-    private static StageFailure gatewayFailure(String condition, GatewayException e) {
+    private StageFailure gatewayFailure(String condition, GatewayException e) {
+        // Not the gateway's own JSON, or no answer: the Worker may be gone. Check Cloudflare again next time.
+        if (e.code().startsWith("http_") || e.status() == 0) {
+            with.deployer().forget();
+        }
         if (e.status() == 401) {
             return StageFailure.permanent(condition, "GatewayKeyRejected", "the gateway refused the operator's key ("
                     + e.getMessage() + "): KURATCHI_GATEWAY_KEY differs from the API_KEY the Worker holds");

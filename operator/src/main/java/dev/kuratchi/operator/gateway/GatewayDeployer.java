@@ -89,6 +89,16 @@ public final class GatewayDeployer {
         }
     }
 
+    /**
+     * Forgets the deployment, so the next {@link #ensureDeployed} checks Cloudflare again: for when the gateway
+     * answers as if nothing were deployed (the script was deleted, or its workers.dev route disabled).
+     */
+    public synchronized void forget() {
+        if (current != null && current.isDone()) {
+            current = null;
+        }
+    }
+
     private Deployment deploy() {
         Optional<JsonNode> settings = cloudflare.scriptSettings(scriptName);
         boolean upToDate = settings.map(s -> hasBundleHash(s, bundleHash)).orElse(false);

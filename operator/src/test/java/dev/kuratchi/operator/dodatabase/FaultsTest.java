@@ -91,4 +91,19 @@ class FaultsTest {
             assertThat(DoDatabases.gateway(dbs.secret("faults", "patient-db")).query("SELECT 1")).hasSize(1);
         }
     }
+
+    @Test
+    void aWorkerDeletedBehindTheOperatorsBackIsDeployedAgain() throws Exception {
+        try (OperatorHarness harness = new OperatorHarness(Map.of())) {
+            DoDatabases dbs = new DoDatabases(harness.client());
+            dbs.create("faults", "before", spec -> { });
+            dbs.awaitReady("faults", "before");
+            assertThat(harness.emulator().api("DELETE", "/workers/scripts/" + OperatorHarness.SCRIPT + "?force=true"))
+                    .isEqualTo(200);
+            dbs.create("faults", "after", spec -> { });
+            dbs.awaitReady("faults", "after");
+            assertThat(statuses(harness, "PUT", "/workers/scripts/" + OperatorHarness.SCRIPT)).containsExactly(200, 200);
+            assertThat(DoDatabases.gateway(dbs.secret("faults", "after-db")).query("SELECT 1")).hasSize(1);
+        }
+    }
 }

@@ -70,6 +70,19 @@ public final class EmulatorProcess implements AutoCloseable {
                 && c.path("path").asText().endsWith(pathSuffix)).count();
     }
 
+    /** Calls the emulated Cloudflare API as the operator would (for tests that change things behind its back). */
+    public int api(String method, String accountPath) {
+        Request request = new Request.Builder().url(apiUrl() + "/accounts/" + accountId() + accountPath)
+                .header("authorization", "Bearer " + API_TOKEN)
+                .method(method, method.equals("GET") || method.equals("DELETE") ? null : RequestBody.create("{}",
+                        MediaType.get("application/json"))).build();
+        try (Response response = http.newCall(request).execute()) {
+            return response.code();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public void fault(String spec) {
         control("POST", "/__emulator/faults", spec);
     }
