@@ -357,7 +357,8 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
             };
             conditions.set(TOKEN_ISSUED, TRUE, verb, "token " + token.tokenId() + " in Secret "
                     + TokenSecret.name(resource) + ", expires " + token.expiresAt()
-                    + (reissue.get() == TokenDecision.Reason.Tampered ? " (the Secret had been changed by hand)" : ""));
+                    + (reissue.get() == TokenDecision.Reason.Tampered
+                    ? " (the Secret no longer matched: changed by hand, or the endpoint or key changed)" : ""));
         }
         // A token the status knows but the Secret no longer holds is revoked after the grace period, whether it was
         // replaced just now or before a crash lost the status update.
