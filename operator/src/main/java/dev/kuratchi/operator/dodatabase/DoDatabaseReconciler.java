@@ -74,13 +74,14 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
             EventRecorder events, OperatorMetrics metrics) {}
 
     private final Collaborators with;
-    private final Tokens tokens;
+    private final TokenKeeper tokens;
     // Failed attempts in a row per resource, for the backoff of transient failures.
     private final Map<String, Integer> failures = new ConcurrentHashMap<>();
 
     public DoDatabaseReconciler(Collaborators with) {
         this.with = with;
-        this.tokens = new Tokens(with.gatewayKey(), with.clock());
+        this.tokens = new TokenKeeper(with.client(), new Tokens(with.gatewayKey(), with.clock()), with.gatewayKey(),
+                with.verificationKeys(), with.revocationGracePeriod());
     }
 
     @Override
@@ -102,7 +103,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
     public UpdateControl<DoDatabase> reconcile(DoDatabase resource, Context<DoDatabase> context) {
         Instant now = with.clock().instant();
         DoDatabaseStatus before = resource.getStatus() == null ? new DoDatabaseStatus() : resource.getStatus();
-        DoDatabaseStatus status = copy(before);
+        DoDatabaseStatus status = DoDatabaseStatus.copyOf(before);
         Conditions conditions = new Conditions(before.getConditions(), resource.getMetadata().getGeneration(), now);
         Duration requeue;
         try {
@@ -178,12 +179,16 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
 
         List<PendingRevocation> pending = new ArrayList<>(
                 status.getPendingRevocations() == null ? List.of() : status.getPendingRevocations());
-        DatabaseToken token = ensureToken(resource, existing, databaseName, endpoint, policy, status, conditions,
+        DatabaseToken token = tokens.ensure(resource, existing, databaseName, endpoint, policy, status, conditions,
                 pending, now);
         Instant renewal = token.expiresAt().minus(policy.renewBefore());
         status.setToken(new TokenStatus(token.tokenId(), token.expiresAt().toString(), renewal.toString()));
 
-        pending = revokeDue(admin, databaseName, pending, now);
+        try {
+            pending = tokens.revokeDue(admin, databaseName, pending, now);
+        } catch (GatewayException e) {
+            throw gatewayFailure(TOKEN_ISSUED, e);
+        }
         status.setPendingRevocations(pending.isEmpty() ? null : pending);
 
         Instant next = pending.stream().map(p -> Instant.parse(p.revokeAfter())).min(Comparator.naturalOrder())
@@ -323,88 +328,6 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
                 + e.getMessage() + "); retrying with backoff", null);
     }
 
-    private DatabaseToken ensureToken(DoDatabase resource, Secret existing, String databaseName, URI endpoint,
-            TokenPolicy policy, DoDatabaseStatus status, Conditions conditions, List<PendingRevocation> pending,
-            Instant now) {
-        boolean includeKey = resource.getSpec().getSecret() != null
-                && Boolean.TRUE.equals(resource.getSpec().getSecret().getIncludeGatewayKey());
-        boolean present = existing != null && TokenSecret.holdsToken(existing);
-        Optional<DatabaseToken> valid = present ? TokenSecret.validToken(existing, databaseName, endpoint,
-                with.verificationKeys(), with.gatewayKey(), includeKey, now) : Optional.empty();
-        String rotate = resource.getMetadata().getAnnotations() == null ? null
-                : resource.getMetadata().getAnnotations().get(DoDatabase.ROTATE_ANNOTATION);
-        Instant renewal = valid.map(t -> t.expiresAt().minus(policy.renewBefore())).orElse(now);
-        Optional<TokenDecision.Reason> reissue = TokenDecision.decide(present, present && valid.isEmpty(), renewal, now,
-                rotate, status.getLastRotation());
-        String previousId = status.getToken() == null ? null : status.getToken().id();
-
-        DatabaseToken token;
-        if (reissue.isEmpty()) {
-            token = valid.orElseThrow();
-            write(existing, TokenSecret.desired(resource, databaseName, endpoint, token, with.gatewayKey()));
-        } else {
-            token = tokens.issue(databaseName, policy.ttl());
-            // The Secret first: after a crash here, the next reconcile finds this token in it and keeps it.
-            write(existing, TokenSecret.desired(resource, databaseName, endpoint, token, with.gatewayKey()));
-            if (rotate != null) {
-                status.setLastRotation(rotate);
-            }
-            String verb = switch (reissue.get()) {
-                case Missing -> previousId == null ? "Issued" : "Reissued";
-                case Tampered -> "Reissued";
-                case DueForRenewal -> "Renewed";
-                case RotationRequested -> "Rotated";
-            };
-            conditions.set(TOKEN_ISSUED, TRUE, verb, "token " + token.tokenId() + " in Secret "
-                    + TokenSecret.name(resource) + ", expires " + token.expiresAt()
-                    + (reissue.get() == TokenDecision.Reason.Tampered
-                    ? " (the Secret no longer matched: changed by hand, or the endpoint or key changed)" : ""));
-        }
-        // A token the status knows but the Secret no longer holds is revoked after the grace period, whether it was
-        // replaced just now or before a crash lost the status update.
-        if (previousId != null && !previousId.equals(token.tokenId())
-                && pending.stream().noneMatch(p -> p.tokenId().equals(previousId))) {
-            pending.add(new PendingRevocation(previousId, status.getToken().notAfter(),
-                    now.plus(with.revocationGracePeriod()).toString()));
-        }
-        if (Conditions.find(conditions.list(), TOKEN_ISSUED).isEmpty()) {
-            conditions.set(TOKEN_ISSUED, TRUE, "Issued", "token " + token.tokenId() + " in Secret "
-                    + TokenSecret.name(resource) + ", expires " + token.expiresAt());
-        }
-        return token;
-    }
-
-    private void write(Secret existing, Secret desired) {
-        if (existing == null) {
-            with.client().resource(desired).create();
-        } else if (!TokenSecret.same(existing, desired)) {
-            desired.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
-            with.client().resource(desired).update();
-        }
-    }
-
-    private List<PendingRevocation> revokeDue(AdminClient admin, String databaseName, List<PendingRevocation> pending,
-            Instant now) {
-        List<PendingRevocation> due = pending.stream().filter(p -> !Instant.parse(p.revokeAfter()).isAfter(now)).toList();
-        if (due.isEmpty()) {
-            return pending;
-        }
-        // A token past its expiry needs no revocation: the gateway refuses it anyway.
-        List<PendingRevocation> live = due.stream().filter(p -> Instant.parse(p.notAfter()).isAfter(now)).toList();
-        if (!live.isEmpty()) {
-            try {
-                Instant latest = live.stream().map(p -> Instant.parse(p.notAfter())).max(Comparator.naturalOrder())
-                        .orElseThrow();
-                admin.revoke(databaseName, live.stream().map(PendingRevocation::tokenId).toList(), latest);
-            } catch (GatewayException e) {
-                throw gatewayFailure(TOKEN_ISSUED, e);
-            }
-        }
-        List<PendingRevocation> remaining = new ArrayList<>(pending);
-        remaining.removeAll(due);
-        return remaining;
-    }
-
     private Duration backoff(DoDatabase resource, Duration retryAfter) {
         int attempts = failures.merge(resource.getMetadata().getUid(), 1, Integer::sum);
         Duration exponential = Duration.ofSeconds(1L << Math.min(attempts - 1, 9));
@@ -456,21 +379,5 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         failures.remove(resource.getMetadata().getUid());
         with.metrics().forget(resource.getMetadata().getNamespace(), resource.getMetadata().getName());
         return DeleteControl.defaultDelete();
-    }
-
-    private static DoDatabaseStatus copy(DoDatabaseStatus status) {
-        DoDatabaseStatus copy = new DoDatabaseStatus();
-        copy.setObservedGeneration(status.getObservedGeneration());
-        copy.setConditions(status.getConditions() == null ? new ArrayList<>() : new ArrayList<>(status.getConditions()));
-        copy.setDatabaseName(status.getDatabaseName());
-        copy.setEndpoint(status.getEndpoint());
-        copy.setSecretName(status.getSecretName());
-        copy.setAppliedMigrations(status.getAppliedMigrations());
-        copy.setSchemaVersion(status.getSchemaVersion());
-        copy.setSchemaHash(status.getSchemaHash());
-        copy.setToken(status.getToken());
-        copy.setPendingRevocations(status.getPendingRevocations());
-        copy.setLastRotation(status.getLastRotation());
-        return copy;
     }
 }

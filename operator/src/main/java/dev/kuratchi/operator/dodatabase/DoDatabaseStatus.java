@@ -48,6 +48,23 @@ public class DoDatabaseStatus {
     @JsonPropertyDescription("The last value of the kuratchi.dev/rotate annotation acted on.")
     private String lastRotation;
 
+    /** A copy to build the next status from (the lists are copied too, so the original stays as observed). */
+    public static DoDatabaseStatus copyOf(DoDatabaseStatus status) {
+        DoDatabaseStatus copy = new DoDatabaseStatus();
+        copy.setObservedGeneration(status.getObservedGeneration());
+        copy.setConditions(status.getConditions() == null ? new ArrayList<>() : new ArrayList<>(status.getConditions()));
+        copy.setDatabaseName(status.getDatabaseName());
+        copy.setEndpoint(status.getEndpoint());
+        copy.setSecretName(status.getSecretName());
+        copy.setAppliedMigrations(status.getAppliedMigrations());
+        copy.setSchemaVersion(status.getSchemaVersion());
+        copy.setSchemaHash(status.getSchemaHash());
+        copy.setToken(status.getToken());
+        copy.setPendingRevocations(status.getPendingRevocations());
+        copy.setLastRotation(status.getLastRotation());
+        return copy;
+    }
+
     public Long getObservedGeneration() {
         return observedGeneration;
     }
