@@ -181,7 +181,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
                 status.getPendingRevocations() == null ? List.of() : status.getPendingRevocations());
         DatabaseToken token = tokens.ensure(resource, existing, databaseName, endpoint, policy, status, conditions,
                 pending, now);
-        Instant renewal = token.expiresAt().minus(policy.renewBefore());
+        Instant renewal = policy.renewalTime(token);
         status.setToken(new TokenStatus(token.tokenId(), token.expiresAt().toString(), renewal.toString()));
 
         try {
@@ -198,7 +198,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
     }
 
     static String databaseName(DoDatabase resource) {
-        String name = Optional.ofNullable(resource.getSpec().getDatabaseName()).orElse(resource.getMetadata().getName());
+        String name = effectiveName(resource);
         if (!DatabaseNames.isValid(name)) {
             throw StageFailure.permanent(READY, "InvalidDatabaseName", "database name '" + name + "' is invalid: use "
                     + DatabaseNames.RULE + (resource.getSpec().getDatabaseName() == null

@@ -44,26 +44,20 @@ final class TokenKeeper {
     DatabaseToken ensure(DoDatabase resource, Secret existing, String databaseName, URI endpoint,
             TokenPolicy policy, DoDatabaseStatus status, Conditions conditions, List<PendingRevocation> pending,
             Instant now) {
-        boolean includeKey = resource.getSpec().getSecret() != null
-                && Boolean.TRUE.equals(resource.getSpec().getSecret().getIncludeGatewayKey());
         boolean present = existing != null && TokenSecret.holdsToken(existing);
         Optional<DatabaseToken> valid = present ? TokenSecret.validToken(existing, databaseName, endpoint,
-                verificationKeys, gatewayKey, includeKey, now) : Optional.empty();
+                verificationKeys, gatewayKey, TokenSecret.includesGatewayKey(resource), now) : Optional.empty();
         String rotate = resource.getMetadata().getAnnotations() == null ? null
                 : resource.getMetadata().getAnnotations().get(DoDatabase.ROTATE_ANNOTATION);
-        Instant renewal = valid.map(t -> t.expiresAt().minus(policy.renewBefore())).orElse(now);
+        Instant renewal = valid.map(policy::renewalTime).orElse(now);
         Optional<TokenDecision.Reason> reissue = TokenDecision.decide(present, present && valid.isEmpty(), renewal, now,
                 rotate, status.getLastRotation());
         String previousId = status.getToken() == null ? null : status.getToken().id();
 
-        DatabaseToken token;
-        if (reissue.isEmpty()) {
-            token = valid.orElseThrow();
-            write(existing, TokenSecret.desired(resource, databaseName, endpoint, token, gatewayKey));
-        } else {
-            token = tokens.issue(databaseName, policy.ttl());
-            // The Secret first: after a crash here, the next reconcile finds this token in it and keeps it.
-            write(existing, TokenSecret.desired(resource, databaseName, endpoint, token, gatewayKey));
+        DatabaseToken token = reissue.isEmpty() ? valid.orElseThrow() : tokens.issue(databaseName, policy.ttl());
+        // The Secret before the status: after a crash here, the next reconcile finds this token in it and keeps it.
+        write(existing, TokenSecret.desired(resource, databaseName, endpoint, token, gatewayKey));
+        if (reissue.isPresent()) {
             if (rotate != null) {
                 status.setLastRotation(rotate);
             }
@@ -73,8 +67,7 @@ final class TokenKeeper {
                 case DueForRenewal -> "Renewed";
                 case RotationRequested -> "Rotated";
             };
-            conditions.set(TOKEN_ISSUED, TRUE, verb, "token " + token.tokenId() + " in Secret "
-                    + TokenSecret.name(resource) + ", expires " + token.expiresAt()
+            conditions.set(TOKEN_ISSUED, TRUE, verb, issued(resource, token)
                     + (reissue.get() == TokenDecision.Reason.Tampered
                     ? " (the Secret no longer matched: changed by hand, or the endpoint or key changed)" : ""));
         }
@@ -86,10 +79,13 @@ final class TokenKeeper {
                     now.plus(gracePeriod).toString()));
         }
         if (Conditions.find(conditions.list(), TOKEN_ISSUED).isEmpty()) {
-            conditions.set(TOKEN_ISSUED, TRUE, "Issued", "token " + token.tokenId() + " in Secret "
-                    + TokenSecret.name(resource) + ", expires " + token.expiresAt());
+            conditions.set(TOKEN_ISSUED, TRUE, "Issued", issued(resource, token));
         }
         return token;
+    }
+
+    private static String issued(DoDatabase resource, DatabaseToken token) {
+        return "token " + token.tokenId() + " in Secret " + TokenSecret.name(resource) + ", expires " + token.expiresAt();
     }
 
     private void write(Secret existing, Secret desired) {

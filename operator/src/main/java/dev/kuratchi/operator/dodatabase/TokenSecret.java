@@ -32,6 +32,12 @@ public final class TokenSecret {
         return spec != null && spec.getName() != null ? spec.getName() : resource.getMetadata().getName() + "-db";
     }
 
+    /** Whether the resource asks for the gateway key in its Secret (legacy kuratchi-sdk apps only). */
+    public static boolean includesGatewayKey(DoDatabase resource) {
+        SecretSpec spec = resource.getSpec().getSecret();
+        return spec != null && Boolean.TRUE.equals(spec.getIncludeGatewayKey());
+    }
+
     /** True when the Secret is owned (controller reference) by this very resource. */
     public static boolean ownedBy(Secret secret, DoDatabase resource) {
         return secret.getMetadata().getOwnerReferences() != null && secret.getMetadata().getOwnerReferences().stream()
@@ -76,7 +82,7 @@ public final class TokenSecret {
         data.put(MountedSecret.TOKEN, token.reveal());
         data.put(MountedSecret.ENDPOINT, endpoint.toString());
         data.put(MountedSecret.EXPIRES_AT, token.expiresAt().toString());
-        if (spec != null && Boolean.TRUE.equals(spec.getIncludeGatewayKey())) {
+        if (includesGatewayKey(resource)) {
             data.put(GATEWAY_KEY, key.reveal());
         }
         Map<String, String> encoded = new HashMap<>();

@@ -140,9 +140,9 @@ public final class GatewayDeployer {
         ArrayNode bindings = metadata.putArray("bindings");
         bindings.addObject().put("type", "durable_object_namespace").put("name", bundle.durableObjectBinding())
                 .put("class_name", bundle.durableObjectClass());
-        bindings.addObject().put("type", "secret_text").put("name", "API_KEY").put("text", key.reveal());
-        previousKey.ifPresent(previous -> bindings.addObject().put("type", "secret_text").put("name", "API_KEY_PREVIOUS")
-                .put("text", previous.reveal()));
+        bindings.addObject().put("type", "secret_text").put("name", bundle.gatewayKeyBinding()).put("text", key.reveal());
+        previousKey.ifPresent(previous -> bindings.addObject().put("type", "secret_text")
+                .put("name", bundle.previousGatewayKeyBinding()).put("text", previous.reveal()));
         bindings.addObject().put("type", "plain_text").put("name", BUNDLE_HASH_BINDING).put("text", bundleHash);
         if (withMigration) {
             metadata.putObject("migrations").putArray("new_sqlite_classes").add(bundle.durableObjectClass());

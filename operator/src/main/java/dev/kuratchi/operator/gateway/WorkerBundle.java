@@ -39,6 +39,16 @@ public record WorkerBundle(JsonNode manifest, List<Module> modules) {
         return manifest.path("durableObject").path("className").asText();
     }
 
+    /** The secret binding that holds the gateway key. */
+    public String gatewayKeyBinding() {
+        return manifest.path("secrets").path("gatewayKey").asText();
+    }
+
+    /** The secret binding that holds the key being rotated out. */
+    public String previousGatewayKeyBinding() {
+        return manifest.path("secrets").path("previousGatewayKey").asText();
+    }
+
     private static byte[] read(String resource) {
         try (InputStream in = WorkerBundle.class.getResourceAsStream(resource)) {
             if (in == null) {

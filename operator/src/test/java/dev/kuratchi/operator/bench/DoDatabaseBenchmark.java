@@ -230,7 +230,7 @@ public final class DoDatabaseBenchmark {
         var bindings = metadata.putArray("bindings");
         bindings.addObject().put("type", "durable_object_namespace").put("name", bundle.durableObjectBinding())
                 .put("class_name", bundle.durableObjectClass());
-        bindings.addObject().put("type", "secret_text").put("name", "API_KEY").put("text", key.reveal());
+        bindings.addObject().put("type", "secret_text").put("name", bundle.gatewayKeyBinding()).put("text", key.reveal());
         if (migrations) {
             metadata.putObject("migrations").putArray("new_sqlite_classes").add(bundle.durableObjectClass());
         }
