@@ -51,11 +51,6 @@ public final class GatewayTransport {
         return new GatewayTransport(null, RetryPolicy.DEFAULT, duration -> Thread.sleep(duration.toMillis()));
     }
 
-    /** An OkHttpClient with other timeouts that still shares the default connection pool. */
-    public static OkHttpClient sharedHttpWithTimeouts(Duration connect, Duration call) {
-        return SHARED_HTTP.newBuilder().connectTimeout(connect).callTimeout(call).readTimeout(call).build();
-    }
-
     /**
      * Sends one call and returns the gateway's JSON answer when {@code success} is true. {@code idempotent} says
      * whether the call may be repeated after it may have reached the gateway.

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
-import java.util.Map;
 
 /** Reads schemas from JSON or YAML text, and the built-in {@code admin} and {@code organization} schemas. */
 public final class Schemas {
@@ -68,10 +67,5 @@ public final class Schemas {
 
     public static DatabaseSchema organization() {
         return builtIn("organization");
-    }
-
-    /** Every built-in schema by name. */
-    public static Map<String, DatabaseSchema> builtIns() {
-        return Map.of("admin", admin(), "organization", organization());
     }
 }

@@ -26,10 +26,6 @@ public final class OperatorMetrics {
                 .description("DoDatabases whose Ready condition is True").register(registry);
     }
 
-    public MeterRegistry registry() {
-        return registry;
-    }
-
     public void observed(String namespace, String name, boolean isReady, Instant tokenExpiry) {
         String key = namespace + "/" + name;
         ready.put(key, isReady);
