@@ -2,6 +2,7 @@ package dev.kuratchi.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.support.OperatorHarness;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,7 +24,9 @@ class OperatorHttpServerTest {
     void probesAndPrometheusMetrics() throws Exception {
         try (OperatorHarness harness = new OperatorHarness(Map.of());
                 OperatorHttpServer http = new OperatorHttpServer(0, harness.operator(), harness.registry())) {
-            new dev.kuratchi.operator.dodatabase.DoDatabasesForTests(harness.client()).createAndAwaitReady("metrics", "m1");
+            DoDatabases dbs = new DoDatabases(harness.client());
+            dbs.create("metrics", "m1", spec -> { });
+            dbs.awaitReady("metrics", "m1");
             assertThat(get(http.port(), "/healthz").statusCode()).isEqualTo(200);
             assertThat(get(http.port(), "/readyz").statusCode()).isEqualTo(200);
             HttpResponse<String> metrics = get(http.port(), "/metrics");

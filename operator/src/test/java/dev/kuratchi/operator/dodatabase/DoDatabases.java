@@ -19,14 +19,14 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /** Test helpers: create DoDatabases, wait for conditions, open their Secrets. */
-final class DoDatabases {
+public final class DoDatabases {
     private final KubernetesClient client;
 
-    DoDatabases(KubernetesClient client) {
+    public DoDatabases(KubernetesClient client) {
         this.client = client;
     }
 
-    DoDatabase create(String namespace, String name, Consumer<DoDatabaseSpec> spec) {
+    public DoDatabase create(String namespace, String name, Consumer<DoDatabaseSpec> spec) {
         DoDatabase resource = new DoDatabase();
         resource.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
         DoDatabaseSpec s = new DoDatabaseSpec();
@@ -35,17 +35,17 @@ final class DoDatabases {
         return client.resource(resource).create();
     }
 
-    DoDatabase get(String namespace, String name) {
+    public DoDatabase get(String namespace, String name) {
         return client.resources(DoDatabase.class).inNamespace(namespace).withName(name).get();
     }
 
-    Condition condition(String namespace, String name, String type) {
+    public Condition condition(String namespace, String name, String type) {
         DoDatabase resource = get(namespace, name);
         return resource == null || resource.getStatus() == null ? null
                 : Conditions.find(resource.getStatus().getConditions(), type).orElse(null);
     }
 
-    DoDatabase awaitCondition(String namespace, String name, String type, String status, String reason) {
+    public DoDatabase awaitCondition(String namespace, String name, String type, String status, String reason) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
             Condition condition = condition(namespace, name, type);
             assertThat(condition).as("%s of %s/%s", type, namespace, name).isNotNull();
@@ -55,22 +55,22 @@ final class DoDatabases {
         return get(namespace, name);
     }
 
-    DoDatabase awaitReady(String namespace, String name) {
+    public DoDatabase awaitReady(String namespace, String name) {
         return awaitCondition(namespace, name, DoDatabaseReconciler.READY, Conditions.TRUE, "Ready");
     }
 
-    Secret secret(String namespace, String name) {
+    public Secret secret(String namespace, String name) {
         return client.secrets().inNamespace(namespace).withName(name).get();
     }
 
-    static Map<String, String> data(Secret secret) {
+    public static Map<String, String> data(Secret secret) {
         Map<String, String> decoded = new java.util.HashMap<>();
         secret.getData().forEach((k, v) -> decoded.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
         return decoded;
     }
 
     /** A gateway client built from a token Secret, as an app that mounts it would. */
-    static GatewayClient gateway(Secret secret) {
+    public static GatewayClient gateway(Secret secret) {
         Map<String, String> data = data(secret);
         DatabaseToken token = DatabaseToken.parse(data.get("token"));
         return GatewayClient.builder().connectionSource(new GatewayConnection(URI.create(data.get("endpoint")),

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
-import dev.kuratchi.operator.dodatabase.DoDatabasesForTests;
+import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.OperatorHarness;
 import dev.kuratchi.operator.support.RealCluster;
@@ -72,7 +72,7 @@ class OperatorRbacE2ETest {
             schema.setConfigMap("rbac-schema");
             db.getSpec().setSchema(schema);
             admin.resource(db).create();
-            DoDatabase ready = new DoDatabasesForTests(admin).awaitReady(NAMESPACE, "rbac");
+            DoDatabase ready = new DoDatabases(admin).awaitReady(NAMESPACE, "rbac");
             admin.secrets().inNamespace(NAMESPACE).withName("rbac-db").edit(s -> new SecretBuilder(s)
                     .addToData("endpoint", Base64.getEncoder().encodeToString("https://elsewhere.example".getBytes()))
                     .build());

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.kuratchi.operator.dodatabase.DoDatabase;
-import dev.kuratchi.operator.dodatabase.DoDatabasesForTests;
+import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.status.Conditions;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.OperatorHarness;
@@ -46,12 +46,12 @@ class RealClusterE2ETest {
             RealCluster.Result applied = cluster.kubectl("apply", "-n", "e2e-example", "-f", "examples/dodatabase.yaml");
             assertThat(applied.exitCode()).as(applied.output()).isZero();
             assertThat(applied.output()).contains("dodatabase.kuratchi.dev/shop created");
-            DoDatabase ready = new DoDatabasesForTests(cluster.client()).awaitReady("e2e-example", "shop");
+            DoDatabase ready = new DoDatabases(cluster.client()).awaitReady("e2e-example", "shop");
             assertThat(ready.getStatus().getAppliedMigrations()).containsExactly("0001_items", "0002_orders");
 
             Secret secret = cluster.client().secrets().inNamespace("e2e-example").withName("shop-db").get();
             assertThat(secret.getMetadata().getLabels()).containsEntry("app", "shop");
-            var gateway = DoDatabasesForTests.gateway(secret);
+            var gateway = DoDatabases.gateway(secret);
             gateway.query("INSERT INTO items (name, price) VALUES (?, ?)", "pear", 2.5);
             assertThat(gateway.query("SELECT count(*) AS n FROM items").get(0).getLong("n")).isEqualTo(1L);
 
@@ -106,7 +106,9 @@ class RealClusterE2ETest {
     void theOwnedSecretIsCollectedByTheRealGarbageCollector() throws Exception {
         namespace("e2e-gc");
         try (OperatorHarness harness = new OperatorHarness(cluster, false, EmulatorProcess.start(), Map.of())) {
-            new DoDatabasesForTests(cluster.client()).createAndAwaitReady("e2e-gc", "collected");
+            DoDatabases dbs = new DoDatabases(cluster.client());
+            dbs.create("e2e-gc", "collected", spec -> { });
+            dbs.awaitReady("e2e-gc", "collected");
         }
         // With the operator stopped, only the owner reference can take the Secret away.
         assertThat(cluster.client().secrets().inNamespace("e2e-gc").withName("collected-db").get()).isNotNull();
