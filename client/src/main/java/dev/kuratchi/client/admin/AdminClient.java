@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kuratchi.client.gateway.GatewayException;
 import dev.kuratchi.client.gateway.GatewayTransport;
 import dev.kuratchi.client.token.DatabaseNames;
 import dev.kuratchi.client.token.GatewayKey;
@@ -15,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The gateway's control plane, with the gateway key: provision a database with its migrations, read its info,
- * revoke token ids, delete it. Every call is idempotent, so each may be repeated after a failure.
+ * The gateway's control plane, with the gateway key: provision (and claim) a database with its migrations, read its
+ * info, revoke token ids, retire or wipe it. Every call is idempotent, so each may be repeated after a failure.
  */
 public final class AdminClient {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -31,15 +32,29 @@ public final class AdminClient {
         this.transport = transport;
     }
 
-    /** Applies, in order, the migrations the database has not recorded yet. */
+    /** Applies, in order, the migrations the database has not recorded yet, without claiming it. */
     public ProvisionResult provision(String databaseName, List<Migration> migrations) {
+        return provision(databaseName, migrations, null, Adoption.NONE);
+    }
+
+    /**
+     * Claims the database for {@code owner} (refused with 409 {@code database_owned} when another owner holds it, or
+     * {@code database_exists} when it holds data {@code adopt} does not allow taking over), then applies, in order,
+     * the migrations it has not recorded yet. The claim stands even when a migration then fails.
+     */
+    public ProvisionResult provision(String databaseName, List<Migration> migrations, Owner owner, Adoption adopt) {
         ObjectNode body = JSON.createObjectNode();
         ArrayNode list = body.putArray("migrations");
         migrations.forEach(m -> list.addObject().put("id", m.id()).put("sql", m.sql()));
+        if (owner != null) {
+            owner(body.putObject("owner"), owner);
+            body.put("adopt", adopt.wire());
+        }
         JsonNode answer = call("PUT", databasePath(databaseName), body);
         List<String> applied = new ArrayList<>();
         answer.path("applied").forEach(id -> applied.add(id.asText()));
-        return new ProvisionResult(applied, migrations(answer.path("migrations")), text(answer.path("version")));
+        return new ProvisionResult(applied, migrations(answer.path("migrations")), text(answer.path("version")),
+                text(answer.path("storageId")), text(answer.path("epoch")), answer.path("adopted").asBoolean());
     }
 
     public DatabaseInfo info(String databaseName) {
@@ -48,7 +63,28 @@ public final class AdminClient {
         answer.path("tables").forEach(table -> tables.add(table.asText()));
         return new DatabaseInfo(answer.path("provisioned").asBoolean(), tables, answer.path("sizeBytes").asLong(),
                 migrations(answer.path("migrations")), text(answer.path("version")),
-                answer.path("revokedTokens").asLong());
+                answer.path("revokedTokens").asLong(), text(answer.path("storageId")), text(answer.path("epoch")),
+                owner(answer.path("owner")), owner(answer.path("retainedBy")),
+                answer.path("historyMissing").asBoolean());
+    }
+
+    /**
+     * Ends {@code owner}'s management of the database: every token issued for it so far stops working for good,
+     * the data is wiped ({@code wipe}) or kept for an explicit adoption, and the name is free. Returns false, having
+     * done nothing, when {@code owner} does not manage the database (it never did, or an earlier retire succeeded).
+     */
+    public boolean retire(String databaseName, Owner owner, boolean wipe) {
+        ObjectNode body = JSON.createObjectNode();
+        owner(body.putObject("owner"), owner);
+        body.put("wipe", wipe);
+        try {
+            return call("POST", databasePath(databaseName) + "/retire", body).path("retired").asBoolean();
+        } catch (GatewayException e) {
+            if ("not_owner".equals(e.code())) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     /**
@@ -65,7 +101,10 @@ public final class AdminClient {
         return call("POST", databasePath(databaseName) + "/revocations", body).path("revoked").asInt();
     }
 
-    /** Deletes all of the database's storage. Returns false when there was nothing to delete. */
+    /**
+     * Wipes the database's data (its owner, token epoch and revocations stay). Returns false when there was nothing
+     * to wipe.
+     */
     public boolean delete(String databaseName) {
         return call("DELETE", databasePath(databaseName), null).path("deleted").asBoolean();
     }
@@ -84,6 +123,15 @@ public final class AdminClient {
         array.forEach(m -> list.add(new AppliedMigration(m.path("id").asText(),
                 Instant.ofEpochMilli(m.path("appliedAt").asLong()))));
         return list;
+    }
+
+    private static void owner(ObjectNode node, Owner owner) {
+        node.put("uid", owner.uid()).put("namespace", owner.namespace()).put("name", owner.name());
+    }
+
+    private static Owner owner(JsonNode node) {
+        return node.isObject() ? new Owner(node.path("uid").asText(), node.path("namespace").asText(),
+                node.path("name").asText()) : null;
     }
 
     private static String text(JsonNode node) {

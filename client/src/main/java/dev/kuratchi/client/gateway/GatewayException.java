@@ -1,5 +1,7 @@
 package dev.kuratchi.client.gateway;
 
+import java.util.Map;
+
 /**
  * A call the gateway refused or could not answer: the HTTP status, the gateway's error code (for example
  * {@code sql_error}, {@code token_expired}) and message. The message comes from the gateway, which never echoes a
@@ -10,18 +12,25 @@ public class GatewayException extends RuntimeException {
     private final String code;
     private final String sqliteCode;
     private final Integer statementIndex;
+    private final Map<String, String> details;
 
     public GatewayException(int status, String code, String message) {
-        this(status, code, message, null, null, null);
+        this(status, code, message, null, null, null, Map.of());
     }
 
     public GatewayException(int status, String code, String message, String sqliteCode, Integer statementIndex,
             Throwable cause) {
+        this(status, code, message, sqliteCode, statementIndex, cause, Map.of());
+    }
+
+    public GatewayException(int status, String code, String message, String sqliteCode, Integer statementIndex,
+            Throwable cause, Map<String, String> details) {
         super(message, cause);
         this.status = status;
         this.code = code;
         this.sqliteCode = sqliteCode;
         this.statementIndex = statementIndex;
+        this.details = Map.copyOf(details);
     }
 
     public int status() {
@@ -40,6 +49,21 @@ public class GatewayException extends RuntimeException {
     /** In a batch, the index of the statement that failed; null otherwise. */
     public Integer statementIndex() {
         return statementIndex;
+    }
+
+    /** The answer's other scalar fields, as text (for example a refused claim's {@code origin}). */
+    public Map<String, String> details() {
+        return details;
+    }
+
+    /**
+     * True when the answer says the gateway Worker that should serve is not there: no HTTP answer at all, a 404
+     * (the route or the script is gone, or another version serves it), or a 4xx without the gateway's error
+     * envelope (another Worker, such as kuratchi-sdk's, now serves the script name). 5xx and 429 are not: they
+     * pass by themselves.
+     */
+    public boolean isFromElsewhere() {
+        return status == 0 || status == 404 || status >= 400 && status < 500 && code.startsWith("http_");
     }
 
     /** True when the token was refused: expired, revoked, for another database, or badly signed. */

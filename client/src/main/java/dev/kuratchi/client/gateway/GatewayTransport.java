@@ -9,6 +9,8 @@ import java.net.NoRouteToHostException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import okhttp3.MediaType;
@@ -136,8 +138,15 @@ public final class GatewayTransport {
         String message = answer.path("error").asText("gateway answered HTTP " + status);
         JsonNode sqlite = answer.get("sqliteCode");
         JsonNode index = answer.get("index");
+        Map<String, String> details = new HashMap<>();
+        answer.fields().forEachRemaining(field -> {
+            if (field.getValue().isValueNode() && !field.getValue().isNull()
+                    && !List.of("success", "code", "error").contains(field.getKey())) {
+                details.put(field.getKey(), field.getValue().asText());
+            }
+        });
         return new GatewayException(status, code, message, sqlite == null ? null : sqlite.asText(),
-                index == null || !index.isInt() ? null : index.intValue(), null);
+                index == null || !index.isInt() ? null : index.intValue(), null, details);
     }
 
     private static Duration retryAfter(String header) {

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /** Issues and verifies database tokens with the gateway key, exactly as the gateway Worker checks them. */
 public final class Tokens {
@@ -16,6 +17,8 @@ public final class Tokens {
 
     private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
     private static final Base64.Decoder BASE64URL_DECODER = Base64.getUrlDecoder();
+    // At least 8 random hex digits (32 bits) stay, so two tokens of one epoch never share an id in practice.
+    private static final Pattern EPOCH = Pattern.compile("^[0-9a-f]{0,24}$");
 
     private final GatewayKey key;
     private final Clock clock;
@@ -33,12 +36,25 @@ public final class Tokens {
 
     /** A new token for {@code databaseName}, valid for {@code ttl} from now, with a fresh random id. */
     public DatabaseToken issue(String databaseName, Duration ttl) {
+        return issue(databaseName, ttl, "");
+    }
+
+    /**
+     * A new token whose id starts with {@code epoch}, the database's token epoch: once the gateway holds an epoch for
+     * a database it accepts only ids that start with it, so replacing the epoch ends every token issued before.
+     * The rest of the id is random.
+     */
+    public DatabaseToken issue(String databaseName, Duration ttl, String epoch) {
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("token lifetime must be positive, got " + ttl);
         }
-        byte[] id = new byte[16];
-        random.nextBytes(id);
-        return sign(key, databaseName, HexFormat.of().formatHex(id), clock.instant().plus(ttl).toEpochMilli());
+        if (!EPOCH.matcher(epoch).matches()) {
+            throw new IllegalArgumentException("a token epoch is up to 24 lowercase hex digits");
+        }
+        byte[] random = new byte[16];
+        this.random.nextBytes(random);
+        String id = epoch + HexFormat.of().formatHex(random).substring(epoch.length());
+        return sign(key, databaseName, id, clock.instant().plus(ttl).toEpochMilli());
     }
 
     /** Signs the given fields. Deterministic: used for test vectors and by {@link #issue}. */

@@ -79,6 +79,20 @@ class TokensTest {
     }
 
     @Test
+    void anEpochPrefixesTheIdAndTheRestStaysRandom() {
+        Tokens tokens = new Tokens(GatewayKey.of("k"), Clock.systemUTC());
+        String epoch = "0123456789abcdef";
+        DatabaseToken first = tokens.issue("acme", Duration.ofHours(1), epoch);
+        DatabaseToken second = tokens.issue("acme", Duration.ofHours(1), epoch);
+        assertThat(first.tokenId()).hasSize(32).startsWith(epoch).isNotEqualTo(second.tokenId());
+        assertThat(tokens.issue("acme", Duration.ofHours(1), "").tokenId()).matches("[0-9a-f]{32}");
+        for (String bad : new String[] {"ABCDEF", "0123456789abcdef012345678", "xyz"}) {
+            assertThatThrownBy(() -> tokens.issue("acme", Duration.ofHours(1), bad)).as(bad)
+                    .hasMessageContaining("epoch");
+        }
+    }
+
+    @Test
     void aTokenVerifiesUnderThePreviousKeyDuringARotation() {
         JsonNode v = VECTORS.get("valid").get(0);
         GatewayKey previous = GatewayKey.of(v.get("key").asText());
