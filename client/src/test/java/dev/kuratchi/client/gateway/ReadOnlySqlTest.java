@@ -17,8 +17,33 @@ class ReadOnlySqlTest {
     @ValueSource(strings = {"INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "DELETE FROM t",
         "WITH x AS (SELECT 1) DELETE FROM t", "SELECT 1; DELETE FROM t", "CREATE TABLE t (a)",
         "INSERT INTO t SELECT * FROM u RETURNING id", "REPLACE INTO t VALUES (1)", "PRAGMA foreign_keys = 0",
-        "SELECT * FROM t WHERE note = 'update later'"})
+        "SELECT 1; SELECT 2", "select 1 -- note\n; delete from t"})
     void writesOrUnknown(String sql) {
+        assertThat(ReadOnlySql.isReadOnly(sql)).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SELECT 'insert' AS x", "SELECT \"update\" FROM t", "SELECT `delete`, [drop] FROM t",
+        "SELECT * FROM t WHERE note = 'update later'", "SELECT 'it''s; delete' AS x", "SELECT ';' AS semicolon",
+        "SELECT \"a\"\"; DELETE\" FROM t", "SELECT `a``; drop` FROM t", "SELECT 1 /* ; DELETE FROM t */",
+        "SELECT 1; -- DELETE FROM t", "SELECT x'2d2d' AS dashes", "SELECT 1;;"})
+    void wordsInLiteralsQuotedNamesAndCommentsAreNotKeywords(String sql) {
+        assertThat(ReadOnlySql.isReadOnly(sql)).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SELECT '--'; DELETE FROM t", "SELECT '/*'; DELETE FROM t; SELECT '*/'",
+        "SELECT \"--\"; DELETE FROM t", "SELECT [/*]; DELETE FROM t; SELECT [*/]", "SELECT '''--'; DROP TABLE t",
+        "SELECT 'a' -- '\n; DELETE FROM t"})
+    void aWriteAfterALiteralThatLooksLikeACommentIsAWrite(String sql) {
+        assertThat(ReadOnlySql.isReadOnly(sql)).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SELECT 'never closed", "SELECT \"never closed", "SELECT `never closed",
+        "SELECT [never closed", "SELECT 1 /* never closed", "", " ;; ", "-- only a comment", "'select' 1",
+        "(SELECT 1)", "SELECT :delete"})
+    void whatItCannotTellIsAWrite(String sql) {
         assertThat(ReadOnlySql.isReadOnly(sql)).isFalse();
     }
 }
