@@ -270,10 +270,9 @@ public final class TableQuery {
         if (groups.isEmpty()) {
             return "";
         }
-        String sql = groups.stream()
-                .map(group -> group.stream().map(c -> c.toSql(params)).collect(Collectors.joining(" AND ")))
-                .collect(Collectors.joining(") OR (", "(", ")"));
-        return " WHERE " + sql;
+        Condition where = Where.anyOf(groups.stream().map(group -> Where.allOf(group.toArray(Condition[]::new)))
+                .toArray(Condition[]::new));
+        return " WHERE " + where.toSql(params);
     }
 
     private void requireScope(String operation) {

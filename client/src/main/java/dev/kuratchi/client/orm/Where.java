@@ -14,6 +14,9 @@ import java.util.stream.Collectors;
  * {@code %} or {@code _}, and {@code in} with no values matches nothing.
  */
 public final class Where {
+    // Longer chains of AND or OR are nested in halves (see joined); shorter ones stay flat, for reading.
+    private static final int MAX_FLAT_CHAIN = 8;
+
     private Where() {}
 
     public static Condition eq(String column, Object value) {
@@ -165,14 +168,14 @@ public final class Where {
         };
     }
 
-    private static Condition group(List<Condition> conditions, String joiner) {
+    private static Condition group(List<Condition> conditions, String operator) {
         if (conditions.isEmpty()) {
             throw new OrmException("a condition group needs at least one condition");
         }
         return new Condition() {
             @Override
             public String toSql(List<Object> params) {
-                return conditions.stream().map(c -> "(" + c.toSql(params) + ")").collect(Collectors.joining(joiner));
+                return joined(conditions, operator, params);
             }
 
             @Override
@@ -180,5 +183,19 @@ public final class Where {
                 return conditions.stream().flatMap(c -> c.columns().stream()).toList();
             }
         };
+    }
+
+    // In parentheses, so that a group keeps its meaning next to any other operator. A long chain is split in halves:
+    // workerd's SQLite refuses an expression deeper than 100, and a flat chain of 100 conditions is that deep.
+    private static String joined(List<Condition> conditions, String operator, List<Object> params) {
+        if (conditions.size() == 1) {
+            return conditions.get(0).toSql(params);
+        }
+        if (conditions.size() > MAX_FLAT_CHAIN) {
+            int half = conditions.size() / 2;
+            return "(" + joined(conditions.subList(0, half), operator, params) + operator
+                    + joined(conditions.subList(half, conditions.size()), operator, params) + ")";
+        }
+        return conditions.stream().map(c -> c.toSql(params)).collect(Collectors.joining(operator, "(", ")"));
     }
 }

@@ -15,6 +15,7 @@ import dev.kuratchi.client.token.GatewayKey;
 import dev.kuratchi.client.token.Tokens;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,5 +97,16 @@ class DatabaseIntegrationTest {
         assertThat(roles.where("id", "new").exists()).isFalse();
         assertThatThrownBy(() -> db.table("users").insert(user("u9", "x@y.z", "superadmin", 0)))
                 .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.getMessage()).contains("CHECK constraint"));
+    }
+
+    @Test
+    void aThousandConditionsStayWithinTheWorkersExpressionDepth() {
+        assertThatThrownBy(() -> db.gateway().query("SELECT 1 WHERE " + String.join(" AND ", Collections.nCopies(100, "1 = 1"))))
+                .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.getMessage()).contains("Expression tree is too large"));
+        TableQuery users = db.table("users");
+        for (int i = 0; i < 1000; i++) {
+            users = users.where(Where.isNotNull("email"));
+        }
+        assertThat(users.count()).isEqualTo(db.table("users").count());
     }
 }

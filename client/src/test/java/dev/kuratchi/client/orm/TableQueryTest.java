@@ -11,6 +11,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** The SQL every ORM call builds, without a gateway. */
@@ -42,8 +44,8 @@ class TableQueryTest {
     @Test
     void selectWithEveryOperator() {
         assertSql(users().selectStatement(), "SELECT * FROM \"users\"");
-        assertSql(users().where("email", "a@b.c").selectStatement(), "SELECT * FROM \"users\" WHERE (\"email\" = ?)", "a@b.c");
-        assertSql(users().where("name", null).selectStatement(), "SELECT * FROM \"users\" WHERE (\"name\" IS NULL)");
+        assertSql(users().where("email", "a@b.c").selectStatement(), "SELECT * FROM \"users\" WHERE \"email\" = ?", "a@b.c");
+        assertSql(users().where("name", null).selectStatement(), "SELECT * FROM \"users\" WHERE \"name\" IS NULL");
         assertSql(users().where(Where.ne("name", "x")).where(Where.gt("age", 1)).where(Where.gte("age", 2))
                 .where(Where.lt("age", 9)).where(Where.lte("age", 8)).where(Where.like("email", "%@x.io"))
                 .selectStatement(),
@@ -58,18 +60,51 @@ class TableQueryTest {
     @Test
     void equalityNeverBecomesLikeAndAnEmptyInMatchesNothing() {
         assertSql(users().where("name", "org_acme%").selectStatement(),
-                "SELECT * FROM \"users\" WHERE (\"name\" = ?)", "org_acme%");
-        assertSql(users().where(Where.in("id", List.of())).selectStatement(), "SELECT * FROM \"users\" WHERE (0 = 1)");
-        assertSql(users().where(Where.notIn("id", List.of())).selectStatement(), "SELECT * FROM \"users\" WHERE (1 = 1)");
+                "SELECT * FROM \"users\" WHERE \"name\" = ?", "org_acme%");
+        assertSql(users().where(Where.in("id", List.of())).selectStatement(), "SELECT * FROM \"users\" WHERE 0 = 1");
+        assertSql(users().where(Where.notIn("id", List.of())).selectStatement(), "SELECT * FROM \"users\" WHERE 1 = 1");
     }
 
     @Test
     void orGroupsAndAnyOf() {
         assertSql(users().where("email", "a").where("age", 3).orWhere("name", "b").selectStatement(),
-                "SELECT * FROM \"users\" WHERE (\"email\" = ? AND \"age\" = ?) OR (\"name\" = ?)", "a", 3, "b");
+                "SELECT * FROM \"users\" WHERE ((\"email\" = ? AND \"age\" = ?) OR \"name\" = ?)", "a", 3, "b");
         assertSql(users().where(Where.anyOf(Where.eq("name", "a"), Where.allOf(Where.gt("age", 1), Where.lt("age", 5))))
                 .selectStatement(),
-                "SELECT * FROM \"users\" WHERE ((\"name\" = ?) OR ((\"age\" > ?) AND (\"age\" < ?)))", "a", 1, 5);
+                "SELECT * FROM \"users\" WHERE (\"name\" = ? OR (\"age\" > ? AND \"age\" < ?))", "a", 1, 5);
+    }
+
+    @Test
+    void anAnyOfStaysInsideTheConditionItIsAndedWith() {
+        assertSql(users().where("name", "t1").where(Where.anyOf(Where.eq("age", 1), Where.eq("age", 2))).deleteStatement(),
+                "DELETE FROM \"users\" WHERE (\"name\" = ? AND (\"age\" = ? OR \"age\" = ?))", "t1", 1, 2);
+        assertSql(users().where(Where.allOf(Where.eq("name", "t1"), Where.anyOf(Where.isNull("age"), Where.gt("age", 3))))
+                        .orWhere("id", 9).countStatement(),
+                "SELECT COUNT(*) AS \"count\" FROM \"users\" WHERE ((\"name\" = ? AND (\"age\" IS NULL OR \"age\" > ?))"
+                        + " OR \"id\" = ?)", "t1", 3, 9);
+    }
+
+    @Test
+    void aLongChainOfConditionsIsSplitSoItsExpressionStaysShallow() {
+        assertSql(users().where(Where.anyOf(ages(8))).selectStatement(), "SELECT * FROM \"users\" WHERE ("
+                + IntStream.range(0, 8).mapToObj(i -> "\"age\" = ?").collect(Collectors.joining(" OR ")) + ")",
+                0, 1, 2, 3, 4, 5, 6, 7);
+        String four = "(\"age\" = ? OR \"age\" = ? OR \"age\" = ? OR \"age\" = ?)";
+        assertSql(users().where(Where.anyOf(ages(9))).selectStatement(),
+                "SELECT * FROM \"users\" WHERE (" + four + " OR (" + four.substring(1, four.length() - 1) + " OR \"age\" = ?))",
+                0, 1, 2, 3, 4, 5, 6, 7, 8);
+        TableQuery chained = users();
+        for (int i = 0; i < 1000; i++) {
+            chained = chained.where(Where.isNotNull("email"));
+        }
+        String sql = chained.selectStatement().sql();
+        int depth = 0;
+        int deepest = 0;
+        for (char c : sql.toCharArray()) {
+            depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+            deepest = Math.max(deepest, depth);
+        }
+        assertThat(deepest).isLessThan(10);
     }
 
     @Test
@@ -79,12 +114,16 @@ class TableQueryTest {
         where.put("name", null);
         where.put("id", Map.of("in", List.of(1, 2)));
         assertSql(users().where(where).selectStatement(),
-                "SELECT * FROM \"users\" WHERE ((\"age\" >= ?) AND (\"name\" IS NULL) AND (\"id\" IN (?, ?)))", 18, 1, 2);
+                "SELECT * FROM \"users\" WHERE (\"age\" >= ? AND \"name\" IS NULL AND \"id\" IN (?, ?))", 18, 1, 2);
         assertSql(users().where(Map.of("name", Map.of("isNull", false))).selectStatement(),
-                "SELECT * FROM \"users\" WHERE (\"name\" IS NOT NULL)");
+                "SELECT * FROM \"users\" WHERE \"name\" IS NOT NULL");
         assertThatThrownBy(() -> users().where(Map.of("age", Map.of("between", 1))))
                 .hasMessageContaining("unknown operator 'between'");
         assertThatThrownBy(() -> users().where(Map.of())).hasMessageContaining("use all()");
+    }
+
+    private static Condition[] ages(int count) {
+        return IntStream.range(0, count).mapToObj(i -> Where.eq("age", i)).toArray(Condition[]::new);
     }
 
     @Test
@@ -98,7 +137,7 @@ class TableQueryTest {
 
     @Test
     void countAndExists() {
-        assertSql(users().where("age", 3).countStatement(), "SELECT COUNT(*) AS \"count\" FROM \"users\" WHERE (\"age\" = ?)", 3);
+        assertSql(users().where("age", 3).countStatement(), "SELECT COUNT(*) AS \"count\" FROM \"users\" WHERE \"age\" = ?", 3);
         assertSql(users().existsStatement(), "SELECT EXISTS(SELECT 1 FROM \"users\") AS \"e\"");
     }
 
@@ -133,8 +172,8 @@ class TableQueryTest {
     @Test
     void updateAndDeleteNeedAWhereOrAll() {
         assertSql(users().where("id", 7).updateStatement(Map.of("name", "n", "age", 2)),
-                "UPDATE \"users\" SET \"age\" = ?, \"name\" = ? WHERE (\"id\" = ?)", 2, "n", 7);
-        assertSql(users().where("id", 7).deleteStatement(), "DELETE FROM \"users\" WHERE (\"id\" = ?)", 7);
+                "UPDATE \"users\" SET \"age\" = ?, \"name\" = ? WHERE \"id\" = ?", 2, "n", 7);
+        assertSql(users().where("id", 7).deleteStatement(), "DELETE FROM \"users\" WHERE \"id\" = ?", 7);
         assertThatThrownBy(() -> users().deleteStatement()).hasMessageContaining("call all() first");
         assertThatThrownBy(() -> users().updateStatement(Map.of("age", 1))).hasMessageContaining("call all() first");
         assertSql(users().all().deleteStatement(), "DELETE FROM \"users\"");
@@ -159,6 +198,6 @@ class TableQueryTest {
     void queriesAreImmutable() {
         TableQuery base = users().where("age", 1);
         base.where("name", "x").limit(3);
-        assertSql(base.selectStatement(), "SELECT * FROM \"users\" WHERE (\"age\" = ?)", 1);
+        assertSql(base.selectStatement(), "SELECT * FROM \"users\" WHERE \"age\" = ?", 1);
     }
 }
