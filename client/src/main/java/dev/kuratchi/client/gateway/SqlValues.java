@@ -3,6 +3,7 @@ package dev.kuratchi.client.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -14,15 +15,35 @@ import java.util.Map;
  * JavaScript doubles on the Worker side, so an integral number comes back as {@link Long} and any other as
  * {@link Double}; an integer parameter beyond 2^53 is refused rather than silently rounded.
  */
-final class SqlValues {
+public final class SqlValues {
     static final long MAX_EXACT_INTEGER = 1L << 53;
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private SqlValues() {}
 
-    static Object checkParam(Object value) {
+    /**
+     * The value a Java value binds as; every statement's parameters, and so every value the ORM binds, go through it:
+     * <ul>
+     *   <li>{@code null}: NULL;
+     *   <li>{@link String}: TEXT;
+     *   <li>{@link Long}, {@link Integer}, {@link Short}, {@link Byte}: a number, at most 2^53 in magnitude (beyond,
+     *       it would be rounded: bind it as a String);
+     *   <li>{@link Double}, {@link Float}: a number, finite;
+     *   <li>{@link Boolean}: 1 or 0;
+     *   <li>{@code byte[]}: BLOB;
+     *   <li>{@link Instant}: its epoch milliseconds, as kuratchi-sdk's {@code timestamp_ms} columns hold time.
+     * </ul>
+     * The Worker binds every number as REAL; a column with INTEGER affinity stores an integral one as INTEGER.
+     * Returns {@code null}, a String, Long, Double, Boolean or byte[].
+     *
+     * @throws IllegalArgumentException for any other type or a number it cannot carry exactly
+     */
+    public static Object param(Object value) {
         if (value == null || value instanceof String || value instanceof Boolean || value instanceof byte[]) {
             return value;
+        }
+        if (value instanceof Instant instant) {
+            return param(instant.toEpochMilli());
         }
         if (value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte) {
             long number = ((Number) value).longValue();
@@ -40,7 +61,7 @@ final class SqlValues {
             return number;
         }
         throw new IllegalArgumentException("unsupported SQL parameter type " + value.getClass().getName()
-                + ": use String, Long, Integer, Double, Boolean, byte[] or null");
+                + ": use String, Long, Integer, Double, Boolean, byte[], Instant or null");
     }
 
     static JsonNode toJson(Object value) {

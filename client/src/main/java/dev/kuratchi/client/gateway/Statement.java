@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * One SQL statement with positional {@code ?} parameters. Parameter values: {@code null}, {@link String},
  * {@link Long}/{@link Integer}/{@link Short}/{@link Byte}, {@link Double}/{@link Float}, {@link Boolean} (bound as
- * 1/0) and {@code byte[]} (a blob).
+ * 1/0), {@code byte[]} (a blob) and {@link java.time.Instant} (its epoch milliseconds), converted by
+ * {@link SqlValues#param}.
  */
 public record Statement(String sql, List<Object> params) {
     public Statement {
@@ -14,7 +15,7 @@ public record Statement(String sql, List<Object> params) {
             throw new IllegalArgumentException("SQL must not be empty");
         }
         // Stream.toList() keeps nulls (SQL NULL parameters), unlike List.copyOf, and is unmodifiable.
-        params = params.stream().map(SqlValues::checkParam).toList();
+        params = params.stream().map(SqlValues::param).toList();
     }
 
     public static Statement of(String sql, Object... params) {

@@ -8,7 +8,6 @@ import dev.kuratchi.client.gateway.Statement;
 import dev.kuratchi.client.schema.Column;
 import dev.kuratchi.client.schema.ColumnType;
 import dev.kuratchi.client.schema.Table;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -238,7 +237,7 @@ public final class TableQuery {
         List<String> columns = List.copyOf(rows.get(0).keySet());
         String placeholders = "(" + columns.stream().map(c -> "?").collect(Collectors.joining(", ")) + ")";
         List<Object> params = new ArrayList<>();
-        rows.forEach(row -> columns.forEach(column -> params.add(sqlValue(row.get(column)))));
+        rows.forEach(row -> columns.forEach(column -> params.add(bind(column, "insert", row.get(column)))));
         return new Statement("INSERT INTO " + quoteIdentifier(table.name()) + " ("
                 + columns.stream().map(c -> quoteIdentifier(c)).collect(Collectors.joining(", ")) + ") VALUES "
                 + rows.stream().map(r -> placeholders).collect(Collectors.joining(", ")), params);
@@ -253,7 +252,7 @@ public final class TableQuery {
         requireScope("update");
         List<Object> params = new ArrayList<>();
         String assignments = ordered.entrySet().stream().map(entry -> {
-            params.add(sqlValue(entry.getValue()));
+            params.add(bind(entry.getKey(), "update", entry.getValue()));
             return quoteIdentifier(entry.getKey()) + " = ?";
         }).collect(Collectors.joining(", "));
         return new Statement("UPDATE " + quoteIdentifier(table.name()) + " SET " + assignments + whereClause(params),
@@ -300,8 +299,8 @@ public final class TableQuery {
         return new Row(values);
     }
 
-    private static Object sqlValue(Object value) {
-        return value instanceof Instant instant ? instant.toEpochMilli() : value;
+    private static Object bind(String column, String operation, Object value) {
+        return Params.bind("column '" + column + "' of " + operation + "()", value);
     }
 
     // Map.of has no order; sort its keys so the same call always builds the same SQL.

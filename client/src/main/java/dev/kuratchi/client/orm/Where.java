@@ -12,6 +12,10 @@ import java.util.stream.Collectors;
  * Conditions for {@link TableQuery#where}: the operators kuratchi-sdk's ORM has ({@code eq, ne, gt, gte, lt, lte,
  * like, in, notIn, isNull}) and OR groups. Unlike kuratchi-sdk, equality never turns into LIKE when the value holds
  * {@code %} or {@code _}, and {@code in} with no values matches nothing.
+ *
+ * <p>Values are converted when the condition is made, as {@code insert} and {@code update} convert theirs (see
+ * {@link dev.kuratchi.client.gateway.SqlValues#param}: an {@link java.time.Instant} binds as epoch milliseconds);
+ * a value that cannot be bound is an {@link OrmException} naming the column and the operator.
  */
 public final class Where {
     // Longer chains of AND or OR are nested in halves (see joined); shorter ones stay flat, for reading.
@@ -20,39 +24,39 @@ public final class Where {
     private Where() {}
 
     public static Condition eq(String column, Object value) {
-        return value == null ? isNull(column) : compare(column, "=", value);
+        return value == null ? isNull(column) : compare(column, "eq", "=", value);
     }
 
     public static Condition ne(String column, Object value) {
-        return value == null ? isNotNull(column) : compare(column, "<>", value);
+        return value == null ? isNotNull(column) : compare(column, "ne", "<>", value);
     }
 
     public static Condition gt(String column, Object value) {
-        return compare(column, ">", value);
+        return compare(column, "gt", ">", value);
     }
 
     public static Condition gte(String column, Object value) {
-        return compare(column, ">=", value);
+        return compare(column, "gte", ">=", value);
     }
 
     public static Condition lt(String column, Object value) {
-        return compare(column, "<", value);
+        return compare(column, "lt", "<", value);
     }
 
     public static Condition lte(String column, Object value) {
-        return compare(column, "<=", value);
+        return compare(column, "lte", "<=", value);
     }
 
     public static Condition like(String column, String pattern) {
-        return compare(column, "LIKE", pattern);
+        return compare(column, "like", "LIKE", pattern);
     }
 
     public static Condition in(String column, Collection<?> values) {
-        return membership(column, values, false);
+        return membership(column, "in", values);
     }
 
     public static Condition notIn(String column, Collection<?> values) {
-        return membership(column, values, true);
+        return membership(column, "notIn", values);
     }
 
     public static Condition isNull(String column) {
@@ -113,18 +117,23 @@ public final class Where {
         if (value instanceof Collection<?> values) {
             return values;
         }
-        throw new OrmException("operator '" + op + "' on column '" + column + "' needs a list of values");
+        throw new OrmException(use(column, op) + " needs a list of values");
     }
 
-    private static Condition compare(String column, String operator, Object value) {
+    private static String use(String column, String op) {
+        return "operator '" + op + "' on column '" + column + "'";
+    }
+
+    private static Condition compare(String column, String op, String sqlOperator, Object value) {
         if (value == null) {
-            throw new OrmException("column '" + column + "' " + operator + " NULL is never true; use isNull");
+            throw new OrmException("column '" + column + "' " + sqlOperator + " NULL is never true; use isNull");
         }
+        Object param = Params.bind(use(column, op), value);
         return new Condition() {
             @Override
             public String toSql(List<Object> params) {
-                params.add(value);
-                return quoteIdentifier(column) + " " + operator + " ?";
+                params.add(param);
+                return quoteIdentifier(column) + " " + sqlOperator + " ?";
             }
 
             @Override
@@ -134,17 +143,19 @@ public final class Where {
         };
     }
 
-    private static Condition membership(String column, Collection<?> values, boolean negate) {
-        List<Object> copy = new ArrayList<>(values);
+    private static Condition membership(String column, String op, Collection<?> values) {
+        boolean negate = op.equals("notIn");
+        // Stream.toList keeps a null value (IN (NULL) is valid SQL), unlike List.copyOf.
+        List<Object> params = values.stream().map(value -> Params.bind(use(column, op), value)).toList();
         return new Condition() {
             @Override
-            public String toSql(List<Object> params) {
-                if (copy.isEmpty()) {
+            public String toSql(List<Object> bound) {
+                if (params.isEmpty()) {
                     return negate ? "1 = 1" : "0 = 1";
                 }
-                params.addAll(copy);
+                bound.addAll(params);
                 return quoteIdentifier(column) + (negate ? " NOT IN (" : " IN (")
-                        + copy.stream().map(v -> "?").collect(Collectors.joining(", ")) + ")";
+                        + params.stream().map(v -> "?").collect(Collectors.joining(", ")) + ")";
             }
 
             @Override

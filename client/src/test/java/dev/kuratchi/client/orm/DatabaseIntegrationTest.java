@@ -8,6 +8,7 @@ import dev.kuratchi.client.gateway.GatewayClient;
 import dev.kuratchi.client.gateway.GatewayException;
 import dev.kuratchi.client.gateway.GatewayTransport;
 import dev.kuratchi.client.gateway.Row;
+import dev.kuratchi.client.schema.DatabaseSchema;
 import dev.kuratchi.client.schema.SchemaSql;
 import dev.kuratchi.client.schema.Schemas;
 import dev.kuratchi.client.support.WorkerProcess;
@@ -15,6 +16,7 @@ import dev.kuratchi.client.token.GatewayKey;
 import dev.kuratchi.client.token.Tokens;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,13 +34,18 @@ class DatabaseIntegrationTest {
     @BeforeAll
     static void start() {
         worker = WorkerProcess.start(KEY);
-        new AdminClient(worker.url(), GatewayKey.of(KEY), GatewayTransport.withDefaults())
-                .provision("acme", List.of(SchemaSql.initialMigration(Schemas.organization())));
-        GatewayClient gateway = GatewayClient.builder()
-                .connection(worker.url(), new Tokens(GatewayKey.of(KEY), Clock.systemUTC()).issue("acme", Duration.ofMinutes(5)))
-                .build();
-        db = new Database(gateway, Schemas.organization());
+        db = provisioned("acme", Schemas.organization());
     }
+
+    private static Database provisioned(String name, DatabaseSchema schema) {
+        new AdminClient(worker.url(), GatewayKey.of(KEY), GatewayTransport.withDefaults())
+                .provision(name, List.of(SchemaSql.initialMigration(schema)));
+        GatewayClient gateway = GatewayClient.builder()
+                .connection(worker.url(), new Tokens(GatewayKey.of(KEY), Clock.systemUTC()).issue(name, Duration.ofMinutes(5)))
+                .build();
+        return new Database(gateway, schema);
+    }
+
 
     @AfterAll
     static void stop() throws Exception {
@@ -97,6 +104,25 @@ class DatabaseIntegrationTest {
         assertThat(roles.where("id", "new").exists()).isFalse();
         assertThatThrownBy(() -> db.table("users").insert(user("u9", "x@y.z", "superadmin", 0)))
                 .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.getMessage()).contains("CHECK constraint"));
+    }
+
+    @Test
+    void expiredSessionsAreFoundAndDeletedByTheInstantTheyWereInsertedWith() {
+        Database sessions = provisioned("sessions", Schemas.organization());
+        sessions.table("users").insert(user("s1", "sam@acme.io", "member", 0));
+        TableQuery session = sessions.table("session");
+        Instant now = Instant.now();
+        session.insert(Map.of("sessionToken", "old", "userId", "s1", "expires", now.minusSeconds(60)));
+        session.insert(Map.of("sessionToken", "new", "userId", "s1", "expires", now.plusSeconds(60)));
+
+        assertThat(session.where(Where.lt("expires", now)).many()).extracting(r -> r.getString("sessionToken"))
+                .containsExactly("old");
+        assertThat(session.where(Map.of("expires", Map.of("gte", now))).count()).isEqualTo(1);
+        assertThat(session.where(Where.in("expires", List.of(now.plusSeconds(60)))).exists()).isTrue();
+        assertThat(session.where(Where.lt("expires", now)).delete()).isEqualTo(1);
+        assertThat(session.where("expires", now.plusSeconds(60)).update(Map.of("expires", now.plusSeconds(120))))
+                .isEqualTo(1);
+        assertThat(session.first().orElseThrow().getLong("expires")).isEqualTo(now.plusSeconds(120).toEpochMilli());
     }
 
     @Test

@@ -127,6 +127,23 @@ class TableQueryTest {
     }
 
     @Test
+    void whereBindsAnInstantAsEpochMillisecondsLikeInsertAndUpdate() {
+        Instant at = Instant.ofEpochMilli(1234);
+        assertSql(users().where(Where.lt("created", at)).orWhere("created", at).selectStatement(),
+                "SELECT * FROM \"users\" WHERE (\"created\" < ? OR \"created\" = ?)", 1234L, 1234L);
+        assertSql(users().where(Map.of("created", Map.of("gte", at))).countStatement(),
+                "SELECT COUNT(*) AS \"count\" FROM \"users\" WHERE \"created\" >= ?", 1234L);
+        assertSql(users().where(Where.in("created", List.of(at))).where(Where.notIn("created", List.of(at)))
+                        .deleteStatement(),
+                "DELETE FROM \"users\" WHERE (\"created\" IN (?) AND \"created\" NOT IN (?))", 1234L, 1234L);
+        assertSql(users().where(Where.ne("created", at)).updateStatement(Map.of("created", at)),
+                "UPDATE \"users\" SET \"created\" = ? WHERE \"created\" <> ?", 1234L, 1234L);
+        assertThatThrownBy(() -> users().insertStatements(List.of(Map.of("email", new StringBuilder("x")))))
+                .isInstanceOf(OrmException.class)
+                .hasMessageStartingWith("column 'email' of insert(): unsupported SQL parameter type java.lang.StringBuilder");
+    }
+
+    @Test
     void projectionOrderLimitOffset() {
         assertSql(users().select("id", "email").orderBy("age", Direction.DESC).orderBy("id").limit(10).offset(20)
                         .selectStatement(),

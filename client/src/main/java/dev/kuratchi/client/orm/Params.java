@@ -1,0 +1,21 @@
+package dev.kuratchi.client.orm;
+
+import dev.kuratchi.client.gateway.SqlValues;
+
+/**
+ * Values as the ORM binds them: converted by {@link SqlValues#param}, the gateway's one conversion, when the query is
+ * built, so that a value it cannot bind is an {@link OrmException} that says where it was used, before any request.
+ */
+final class Params {
+    private Params() {}
+
+    /** {@code where} names the use, such as "operator 'gt' on column 'age'". */
+    static Object bind(String where, Object value) {
+        try {
+            return SqlValues.param(value);
+        } catch (IllegalArgumentException e) {
+            throw new OrmException(where + ": " + e.getMessage());
+        }
+    }
+
+}
