@@ -1,6 +1,9 @@
 package dev.kuratchi.client.orm;
 
-/** A query the ORM refuses before any SQL is sent: an unknown table or column, or a missing WHERE. */
+/**
+ * A query the ORM refuses before any SQL is sent: an unknown table or column, a missing WHERE, or a value an
+ * operator cannot use.
+ */
 public final class OrmException extends RuntimeException {
     public OrmException(String message) {
         super(message);

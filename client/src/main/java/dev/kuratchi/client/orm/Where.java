@@ -79,7 +79,9 @@ public final class Where {
 
     /**
      * kuratchi-sdk's map form: {@code {column: value}} for equality ({@code null}: IS NULL), or
-     * {@code {column: {op: value, ...}}} with the operators above; several entries are ANDed.
+     * {@code {column: {op: value, ...}}} with the operators above; several entries are ANDed. Each operator takes
+     * only what it can use: {@code like} a String pattern, {@code isNull} true or false, {@code in} and
+     * {@code notIn} a collection, the others a value that can be bound; anything else is an {@link OrmException}.
      */
     public static Condition fromMap(Map<String, ?> map) {
         List<Condition> conditions = new ArrayList<>();
@@ -104,20 +106,22 @@ public final class Where {
             case "gte" -> gte(column, value);
             case "lt" -> lt(column, value);
             case "lte" -> lte(column, value);
-            case "like" -> like(column, (String) value);
-            case "in" -> in(column, collection(column, op, value));
-            case "notIn" -> notIn(column, collection(column, op, value));
-            case "isNull" -> Boolean.TRUE.equals(value) ? isNull(column) : isNotNull(column);
+            case "like" -> like(column, expect(column, op, value, String.class, "a String pattern"));
+            case "in" -> in(column, expect(column, op, value, Collection.class, "a collection of values"));
+            case "notIn" -> notIn(column, expect(column, op, value, Collection.class, "a collection of values"));
+            case "isNull" -> expect(column, op, value, Boolean.class, "true or false")
+                    ? isNull(column) : isNotNull(column);
             default -> throw new OrmException("unknown operator '" + op + "' for column '" + column
                     + "': use eq, ne, gt, gte, lt, lte, like, in, notIn or isNull");
         };
     }
 
-    private static Collection<?> collection(String column, String op, Object value) {
-        if (value instanceof Collection<?> values) {
-            return values;
+    private static <T> T expect(String column, String op, Object value, Class<T> type, String needs) {
+        if (type.isInstance(value)) {
+            return type.cast(value);
         }
-        throw new OrmException(use(column, op) + " needs a list of values");
+        throw new OrmException(use(column, op) + " needs " + needs + ", got "
+                + (value == null ? "null" : value.getClass().getName()));
     }
 
     private static String use(String column, String op) {

@@ -127,6 +127,31 @@ class TableQueryTest {
     }
 
     @Test
+    void mapFormRefusesAValueItsOperatorCannotUseAndSaysWhatItNeeds() {
+        assertThatThrownBy(() -> users().where(Map.of("name", Map.of("like", 5)))).isInstanceOf(OrmException.class)
+                .hasMessage("operator 'like' on column 'name' needs a String pattern, got java.lang.Integer");
+        assertThatThrownBy(() -> users().where(Map.of("name", Map.of("isNull", "yes")))).isInstanceOf(OrmException.class)
+                .hasMessage("operator 'isNull' on column 'name' needs true or false, got java.lang.String");
+        assertThatThrownBy(() -> users().where(Map.of("id", Map.of("in", 3)))).isInstanceOf(OrmException.class)
+                .hasMessage("operator 'in' on column 'id' needs a collection of values, got java.lang.Integer");
+        assertThatThrownBy(() -> users().where(Map.of("id", Map.of("notIn", "1,2")))).isInstanceOf(OrmException.class)
+                .hasMessage("operator 'notIn' on column 'id' needs a collection of values, got java.lang.String");
+        assertThatThrownBy(() -> users().where(Map.of("age", Map.of("gt", Map.of("nested", 1)))))
+                .isInstanceOf(OrmException.class)
+                .hasMessageStartingWith("operator 'gt' on column 'age': unsupported SQL parameter type java.util.")
+                .hasMessageContaining("String, Long, Integer, Double, Boolean, byte[], Instant or null");
+        assertThatThrownBy(() -> users().where(Map.of("id", List.of(1, 2)))).isInstanceOf(OrmException.class)
+                .hasMessageStartingWith("operator 'eq' on column 'id': unsupported SQL parameter type java.util.");
+        assertThatThrownBy(() -> users().where(Map.of("id", Map.of("in", List.of(1, new Object())))))
+                .isInstanceOf(OrmException.class)
+                .hasMessageStartingWith("operator 'in' on column 'id': unsupported SQL parameter type java.lang.Object");
+        assertSql(users().where(Map.of("name", Map.of("like", "a%"))).selectStatement(),
+                "SELECT * FROM \"users\" WHERE \"name\" LIKE ?", "a%");
+        assertSql(users().where(Map.of("name", Map.of("isNull", true))).selectStatement(),
+                "SELECT * FROM \"users\" WHERE \"name\" IS NULL");
+    }
+
+    @Test
     void whereBindsAnInstantAsEpochMillisecondsLikeInsertAndUpdate() {
         Instant at = Instant.ofEpochMilli(1234);
         assertSql(users().where(Where.lt("created", at)).orWhere("created", at).selectStatement(),
