@@ -1,11 +1,13 @@
 package dev.kuratchi.client.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +64,25 @@ public final class SqlValues {
         }
         throw new IllegalArgumentException("unsupported SQL parameter type " + value.getClass().getName()
                 + ": use String, Long, Integer, Double, Boolean, byte[], Instant or null");
+    }
+
+    /**
+     * The values, each converted by {@link #param}, as the text of one JSON array: a whole list bound as one
+     * parameter and read back by SQLite's {@code json_each}, where strings stay TEXT, numbers become INTEGER or
+     * REAL and booleans 1 or 0, as when bound one by one.
+     *
+     * @throws IllegalArgumentException for a value {@link #param} refuses, or a blob: JSON has no blob type
+     */
+    public static String jsonArray(Collection<?> values) {
+        ArrayNode array = JSON.arrayNode();
+        for (Object value : values) {
+            Object param = param(value);
+            if (param instanceof byte[]) {
+                throw new IllegalArgumentException("a blob (byte[]) cannot be in a JSON list: JSON has no blob type");
+            }
+            array.add(toJson(param));
+        }
+        return array.toString();
     }
 
     static JsonNode toJson(Object value) {

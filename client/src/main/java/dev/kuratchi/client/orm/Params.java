@@ -1,6 +1,7 @@
 package dev.kuratchi.client.orm;
 
 import dev.kuratchi.client.gateway.SqlValues;
+import java.util.Collection;
 
 /**
  * Values as the ORM binds them: converted by {@link SqlValues#param}, the gateway's one conversion, when the query is
@@ -18,4 +19,12 @@ final class Params {
         }
     }
 
+    static String jsonArray(String where, Collection<?> values) {
+        try {
+            return SqlValues.jsonArray(values);
+        } catch (IllegalArgumentException e) {
+            throw new OrmException(where + ": a list of more than " + Where.MAX_INLINE_VALUES
+                    + " values binds as one JSON parameter, and " + e.getMessage());
+        }
+    }
 }

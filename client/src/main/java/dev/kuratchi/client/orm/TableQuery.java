@@ -21,10 +21,13 @@ import java.util.stream.Collectors;
  * {@code where} conditions are ANDed into the current group, {@code orWhere} starts a new group, and groups are
  * ORed, as in kuratchi-sdk. {@code offset} is a row offset (kuratchi-sdk used a page number).
  *
- * <p>{@link #update} and {@link #delete} refuse to run without a condition unless {@link #all()} says so.
+ * <p>{@link #update} and {@link #delete} refuse to run without a condition unless {@link #all()} says so. A statement
+ * that would bind more parameters than the gateway takes (100) is an {@link OrmException} before anything is sent;
+ * an {@code in}/{@code notIn} list of more than 10 values counts as one.
  */
 public final class TableQuery {
-    // The gateway binds at most 100 parameters per statement.
+    // workerd's SQLite binds at most 100 parameters per statement (the gateway sets no limit of its own) and answers
+    // more with a 400 at run time, so every statement built here is held to it before it can be sent.
     static final int MAX_PARAMS_PER_STATEMENT = 100;
 
     private final GatewayClient gateway;
@@ -196,18 +199,18 @@ public final class TableQuery {
         if (offset != null) {
             sql.append(limit == null ? " LIMIT -1" : "").append(" OFFSET ").append(offset);
         }
-        return new Statement(sql.toString(), params);
+        return statement("SELECT", sql.toString(), params);
     }
 
     public Statement countStatement() {
         List<Object> params = new ArrayList<>();
-        return new Statement("SELECT COUNT(*) AS \"count\" FROM " + quoteIdentifier(table.name()) + whereClause(params),
-                params);
+        return statement("SELECT", "SELECT COUNT(*) AS \"count\" FROM " + quoteIdentifier(table.name())
+                + whereClause(params), params);
     }
 
     public Statement existsStatement() {
         List<Object> params = new ArrayList<>();
-        return new Statement("SELECT EXISTS(SELECT 1 FROM " + quoteIdentifier(table.name()) + whereClause(params)
+        return statement("SELECT", "SELECT EXISTS(SELECT 1 FROM " + quoteIdentifier(table.name()) + whereClause(params)
                 + ") AS \"e\"", params);
     }
 
@@ -223,7 +226,7 @@ public final class TableQuery {
             ordered.keySet().forEach(this::requireColumn);
             boolean sameColumns = run.isEmpty() || run.get(0).keySet().equals(ordered.keySet());
             boolean fits = (run.size() + 1) * ordered.size() <= MAX_PARAMS_PER_STATEMENT;
-            if (!sameColumns || !fits) {
+            if (!run.isEmpty() && (!sameColumns || !fits)) {
                 statements.add(insert(run));
                 run.clear();
             }
@@ -238,7 +241,7 @@ public final class TableQuery {
         String placeholders = "(" + columns.stream().map(c -> "?").collect(Collectors.joining(", ")) + ")";
         List<Object> params = new ArrayList<>();
         rows.forEach(row -> columns.forEach(column -> params.add(bind(column, "insert", row.get(column)))));
-        return new Statement("INSERT INTO " + quoteIdentifier(table.name()) + " ("
+        return statement("INSERT", "INSERT INTO " + quoteIdentifier(table.name()) + " ("
                 + columns.stream().map(c -> quoteIdentifier(c)).collect(Collectors.joining(", ")) + ") VALUES "
                 + rows.stream().map(r -> placeholders).collect(Collectors.joining(", ")), params);
     }
@@ -255,14 +258,24 @@ public final class TableQuery {
             params.add(bind(entry.getKey(), "update", entry.getValue()));
             return quoteIdentifier(entry.getKey()) + " = ?";
         }).collect(Collectors.joining(", "));
-        return new Statement("UPDATE " + quoteIdentifier(table.name()) + " SET " + assignments + whereClause(params),
-                params);
+        return statement("UPDATE", "UPDATE " + quoteIdentifier(table.name()) + " SET " + assignments
+                + whereClause(params), params);
     }
 
     public Statement deleteStatement() {
         requireScope("delete");
         List<Object> params = new ArrayList<>();
-        return new Statement("DELETE FROM " + quoteIdentifier(table.name()) + whereClause(params), params);
+        return statement("DELETE", "DELETE FROM " + quoteIdentifier(table.name()) + whereClause(params), params);
+    }
+
+    private Statement statement(String kind, String sql, List<Object> params) {
+        if (params.size() > MAX_PARAMS_PER_STATEMENT) {
+            throw new OrmException(kind + " on '" + table.name() + "' needs " + params.size()
+                    + " parameters; the gateway binds at most " + MAX_PARAMS_PER_STATEMENT + " per statement: use"
+                    + " fewer conditions or columns (an in() or notIn() list of more than " + Where.MAX_INLINE_VALUES
+                    + " values counts as one)");
+        }
+        return new Statement(sql, params);
     }
 
     private String whereClause(List<Object> params) {

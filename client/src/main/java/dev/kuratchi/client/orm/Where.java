@@ -18,6 +18,11 @@ import java.util.stream.Collectors;
  * a value that cannot be bound is an {@link OrmException} naming the column and the operator.
  */
 public final class Where {
+    /**
+     * Up to this many {@code in}/{@code notIn} values bind one parameter each; a longer list binds as one JSON
+     * parameter read by SQLite's {@code json_each}, so that no list can use up the gateway's parameters.
+     */
+    static final int MAX_INLINE_VALUES = 10;
     // Longer chains of AND or OR are nested in halves (see joined); shorter ones stay flat, for reading.
     private static final int MAX_FLAT_CHAIN = 8;
 
@@ -151,15 +156,22 @@ public final class Where {
         boolean negate = op.equals("notIn");
         // Stream.toList keeps a null value (IN (NULL) is valid SQL), unlike List.copyOf.
         List<Object> params = values.stream().map(value -> Params.bind(use(column, op), value)).toList();
+        String json = params.size() > MAX_INLINE_VALUES ? Params.jsonArray(use(column, op), params) : null;
         return new Condition() {
             @Override
             public String toSql(List<Object> bound) {
                 if (params.isEmpty()) {
                     return negate ? "1 = 1" : "0 = 1";
                 }
-                bound.addAll(params);
-                return quoteIdentifier(column) + (negate ? " NOT IN (" : " IN (")
-                        + params.stream().map(v -> "?").collect(Collectors.joining(", ")) + ")";
+                String list;
+                if (json == null) {
+                    bound.addAll(params);
+                    list = params.stream().map(v -> "?").collect(Collectors.joining(", "));
+                } else {
+                    bound.add(json);
+                    list = "SELECT value FROM json_each(?)";
+                }
+                return quoteIdentifier(column) + (negate ? " NOT IN (" : " IN (") + list + ")";
             }
 
             @Override

@@ -8,6 +8,7 @@ import dev.kuratchi.client.gateway.GatewayClient;
 import dev.kuratchi.client.gateway.GatewayException;
 import dev.kuratchi.client.gateway.GatewayTransport;
 import dev.kuratchi.client.gateway.Row;
+import dev.kuratchi.client.gateway.Statement;
 import dev.kuratchi.client.schema.DatabaseSchema;
 import dev.kuratchi.client.schema.SchemaSql;
 import dev.kuratchi.client.schema.Schemas;
@@ -17,10 +18,13 @@ import dev.kuratchi.client.token.Tokens;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,7 +49,6 @@ class DatabaseIntegrationTest {
                 .build();
         return new Database(gateway, schema);
     }
-
 
     @AfterAll
     static void stop() throws Exception {
@@ -126,6 +129,65 @@ class DatabaseIntegrationTest {
     }
 
     @Test
+    void longInListsMatchStringsAndNumbersInTheWorkersSqlite() {
+        Database shop = provisioned("lists", Schemas.parse("""
+                name: lists
+                tables:
+                  - name: items
+                    columns:
+                      - {name: id, type: integer, primaryKey: true}
+                      - {name: name, type: text}
+                      - {name: price, type: real}
+                """));
+        TableQuery items = shop.table("items");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            rows.add(Map.of("id", i, "name", "item-" + i, "price", i + 0.5));
+        }
+        items.insertMany(rows);
+
+        List<Integer> evenIds = IntStream.range(0, 150).filter(i -> i % 2 == 0).boxed().toList();
+        assertThat(items.where(Where.in("id", evenIds)).count()).isEqualTo(75);
+        assertThat(items.where(Where.notIn("id", evenIds)).count()).isEqualTo(75);
+        List<String> names = Stream.concat(IntStream.range(0, 120).mapToObj(i -> "item-" + i), Stream.of("none", "x"))
+                .toList();
+        assertThat(items.where(Where.in("name", names)).count()).isEqualTo(120);
+        assertThat(items.where(Where.notIn("name", names)).orderBy("id").limit(1).many())
+                .extracting(r -> r.getLong("id")).containsExactly(120L);
+        List<Double> prices = IntStream.range(0, 20).mapToObj(i -> i + 0.5).toList();
+        assertThat(items.where(Where.in("price", prices)).count()).isEqualTo(20);
+
+        // The long form matches exactly what the short one does, also where SQLite converts a value's type.
+        List<Object> mixed = List.of("1", 2.0, 3L);
+        List<Object> mixedLong = new ArrayList<>(mixed);
+        IntStream.range(1000, 1010).forEach(mixedLong::add);
+        assertThat(items.where(Where.in("id", mixed)).count()).isEqualTo(3);
+        assertThat(items.where(Where.in("id", mixedLong)).count()).isEqualTo(3);
+
+        // A 500-value list is one parameter, leaving room for 99 more in the same statement.
+        List<Integer> ids = IntStream.range(0, 500).boxed().toList();
+        Condition[] cheap = IntStream.range(0, 99).mapToObj(i -> Where.lte("price", 10.5 + i)).toArray(Condition[]::new);
+        assertThat(items.where(Where.in("id", ids)).where(Where.allOf(cheap)).count()).isEqualTo(11);
+        assertThat(items.where(Where.in("id", ids)).update(Map.of("name", "renamed"))).isEqualTo(150);
+        assertThat(items.where(Where.notIn("id", ids)).delete()).isZero();
+    }
+
+    @Test
+    void theWorkerBindsAtMostOneHundredParametersAndTheOrmNeverSendsMore() {
+        GatewayClient gateway = db.gateway();
+        assertThat(gateway.raw(Statement.of("SELECT " + String.join(", ", Collections.nCopies(100, "?")),
+                Collections.nCopies(100, 1).toArray()), false).get(0)).hasSize(100);
+        assertThatThrownBy(() -> gateway.query("SELECT " + String.join(", ", Collections.nCopies(101, "?")),
+                Collections.nCopies(101, 1).toArray()))
+                .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.getMessage()).contains("too many SQL variables"));
+
+        TableQuery users = db.table("users");
+        assertThat(users.where(Where.anyOf(ids(TableQuery.MAX_PARAMS_PER_STATEMENT))).count()).isZero();
+        assertThatThrownBy(() -> users.where(Where.anyOf(ids(TableQuery.MAX_PARAMS_PER_STATEMENT + 1))).count())
+                .isInstanceOf(OrmException.class).hasMessageContaining("at most 100");
+    }
+
+    @Test
     void aThousandConditionsStayWithinTheWorkersExpressionDepth() {
         assertThatThrownBy(() -> db.gateway().query("SELECT 1 WHERE " + String.join(" AND ", Collections.nCopies(100, "1 = 1"))))
                 .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.getMessage()).contains("Expression tree is too large"));
@@ -134,5 +196,9 @@ class DatabaseIntegrationTest {
             users = users.where(Where.isNotNull("email"));
         }
         assertThat(users.count()).isEqualTo(db.table("users").count());
+    }
+
+    private static Condition[] ids(int count) {
+        return IntStream.range(0, count).mapToObj(i -> Where.eq("id", "nobody-" + i)).toArray(Condition[]::new);
     }
 }

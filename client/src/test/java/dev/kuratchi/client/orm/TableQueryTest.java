@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kuratchi.client.gateway.Statement;
+import dev.kuratchi.client.schema.DatabaseSchema;
 import dev.kuratchi.client.schema.Schemas;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /** The SQL every ORM call builds, without a gateway. */
@@ -122,10 +124,6 @@ class TableQueryTest {
         assertThatThrownBy(() -> users().where(Map.of())).hasMessageContaining("use all()");
     }
 
-    private static Condition[] ages(int count) {
-        return IntStream.range(0, count).mapToObj(i -> Where.eq("age", i)).toArray(Condition[]::new);
-    }
-
     @Test
     void mapFormRefusesAValueItsOperatorCannotUseAndSaysWhatItNeeds() {
         assertThatThrownBy(() -> users().where(Map.of("name", Map.of("like", 5)))).isInstanceOf(OrmException.class)
@@ -166,6 +164,55 @@ class TableQueryTest {
         assertThatThrownBy(() -> users().insertStatements(List.of(Map.of("email", new StringBuilder("x")))))
                 .isInstanceOf(OrmException.class)
                 .hasMessageStartingWith("column 'email' of insert(): unsupported SQL parameter type java.lang.StringBuilder");
+    }
+
+    @Test
+    void anInListLongerThanTenValuesBindsAsOneJsonParameter() {
+        List<Long> ids = LongStream.rangeClosed(1, 150).boxed().toList();
+        List<String> names = IntStream.range(0, 11).mapToObj(i -> "n" + i).toList();
+        Statement statement = users().where(Where.in("id", ids)).where(Where.notIn("name", names))
+                .where(Where.in("age", List.of(1, 2))).selectStatement();
+        assertThat(statement.sql()).isEqualTo("SELECT * FROM \"users\" WHERE (\"id\" IN (SELECT value FROM json_each(?))"
+                + " AND \"name\" NOT IN (SELECT value FROM json_each(?)) AND \"age\" IN (?, ?))");
+        assertThat(statement.params()).containsExactly(
+                ids.stream().map(String::valueOf).collect(Collectors.joining(",", "[", "]")),
+                names.stream().map(n -> '"' + n + '"').collect(Collectors.joining(",", "[", "]")), 1L, 2L);
+        assertThat(users().where(Where.in("age", List.of(1, 2.5, true, Instant.ofEpochMilli(7), "x", 6, 7, 8, 9, 10, 11)))
+                .selectStatement().params()).containsExactly("[1,2.5,true,7,\"x\",6,7,8,9,10,11]");
+        List<byte[]> blobs = IntStream.range(0, 11).mapToObj(i -> new byte[] {(byte) i}).toList();
+        assertThatThrownBy(() -> Where.in("avatar", blobs)).isInstanceOf(OrmException.class)
+                .hasMessageContaining("operator 'in' on column 'avatar'").hasMessageContaining("blob");
+    }
+
+    @Test
+    void aStatementOverTheGatewaysParameterLimitIsRefusedBeforeAnyRequest() {
+        TableQuery hundred = users().where(Where.anyOf(ages(100)));
+        assertThat(hundred.countStatement().params()).hasSize(100);
+        TableQuery over = users().where(Where.anyOf(ages(101)));
+        // No gateway: anything that got as far as sending would fail with a NullPointerException instead.
+        for (Runnable call : List.<Runnable>of(over::many, over::count, over::exists, over::delete,
+                () -> hundred.update(Map.of("name", "x")), over::first)) {
+            assertThatThrownBy(call::run).isInstanceOf(OrmException.class)
+                    .hasMessageContaining("on 'users' needs 101 parameters").hasMessageContaining("at most 100");
+        }
+        List<Long> many = LongStream.range(0, 500).boxed().toList();
+        assertThat(users().where(Where.in("id", many)).where(Where.notIn("age", many)).selectStatement().params())
+                .hasSize(2);
+
+        DatabaseSchema wide = Schemas.parse("name: wide\ntables:\n  - name: t\n    columns:\n"
+                + IntStream.range(0, 101).mapToObj(i -> "      - {name: c" + i + ", type: integer}\n")
+                        .collect(Collectors.joining()));
+        Map<String, Object> row = new LinkedHashMap<>();
+        IntStream.range(0, 101).forEach(i -> row.put("c" + i, i));
+        TableQuery t = new Database(null, wide).table("t");
+        assertThatThrownBy(() -> t.insert(row)).isInstanceOf(OrmException.class)
+                .hasMessageContaining("INSERT on 't' needs 101 parameters");
+        assertThatThrownBy(() -> t.all().update(row)).isInstanceOf(OrmException.class)
+                .hasMessageContaining("UPDATE on 't' needs 101 parameters");
+    }
+
+    private static Condition[] ages(int count) {
+        return IntStream.range(0, count).mapToObj(i -> Where.eq("age", i)).toArray(Condition[]::new);
     }
 
     @Test
