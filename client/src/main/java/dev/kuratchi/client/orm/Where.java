@@ -56,10 +56,16 @@ public final class Where {
         return compare(column, "like", "LIKE", pattern);
     }
 
+    /**
+     * True when the column holds one of the values. A list of more than 10 values binds as one JSON parameter, where
+     * a number never equals a TEXT value; in a shorter one SQLite compares it as text ({@code 1} as {@code '1.0'}:
+     * the Worker binds numbers as REAL). Compare a TEXT column with Strings.
+     */
     public static Condition in(String column, Collection<?> values) {
         return membership(column, "in", values);
     }
 
+    /** True when the column holds none of the values; see {@link #in} for long lists. */
     public static Condition notIn(String column, Collection<?> values) {
         return membership(column, "notIn", values);
     }
