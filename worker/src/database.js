@@ -47,7 +47,8 @@ export class KuratchiDoInternal extends DurableObject {
         // Zero rows is an answer, not an error (kuratchi-sdk's Worker answered 500 here).
         const row = rows.length > 0 ? encodeRow(rows[0]) : null;
         if (request.columnName === null) return ok({ results: row, meta });
-        if (row !== null && !(request.columnName in row)) {
+        // Own properties only: "constructor" or "toString" are not columns of a row.
+        if (row !== null && !Object.hasOwn(row, request.columnName)) {
           return failure(400, "invalid_request", `columnName '${request.columnName}' is not a column of the result`);
         }
         return ok({ results: row === null ? null : row[request.columnName], meta });

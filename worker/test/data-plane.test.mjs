@@ -73,6 +73,16 @@ test("first returns one row, one value, or null when there is no row", async () 
   assert.equal(unknown.body.code, "invalid_request");
 });
 
+test("first with a columnName the row lacks is 400, also for names inherited by every object", async () => {
+  for (const columnName of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+    const response = await data("first", { query: "SELECT id, name FROM items WHERE id = 1", columnName });
+    assert.equal(response.status, 400, `${columnName}: ${JSON.stringify(response.body)}`);
+    assert.equal(response.body.code, "invalid_request");
+  }
+  const named = await data("first", { query: "SELECT 'value' AS constructor", columnName: "constructor" });
+  assert.equal(named.body.results, "value", "a real column of that name is found");
+});
+
 test("batch returns each statement's rows in order", async () => {
   const response = await data("batch", {
     batch: [
