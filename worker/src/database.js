@@ -1,27 +1,49 @@
 // One tenant database. Every method is synchronous, so a call runs to the end before the next one starts: the
-// Durable Object is the only writer of its SQLite file and needs no locking.
+// Durable Object is the only writer of its SQLite file and needs no locking, and a claim is checked and made in
+// one step.
 //
-// Gateway bookkeeping (revoked token ids, the provisioned marker) lives in the storage KV API, which workerd keeps
-// in the reserved _cf_KV table: tenant SQL cannot read or change it, so a token holder cannot un-revoke a token.
+// Gateway bookkeeping lives in the storage KV API, which workerd keeps in the reserved _cf_KV table: tenant SQL
+// cannot read or change it (a token holder cannot un-revoke a token or move the epoch), and a wipe, which drops
+// the tenant's objects, leaves it in place:
+//   meta:provisionedAt, meta:storageId  the data: set when the database is provisioned, removed by a wipe
+//   meta:owner, meta:retainedBy         the resource that manages the database, or the last one, which kept its data
+//   meta:epoch                          once the database was claimed, every token id must start with it
+//   revoked:<tokenId>                   revoked tokens
 // Applied migrations live in `migrations_history`, the table kuratchi-sdk clients already read and write.
 import { DurableObject } from "cloudflare:workers";
 import { encodeRow, encodeValue } from "./statements.js";
+import { randomHex } from "./token.js";
 
 const REVOKED_PREFIX = "revoked:";
 const PROVISIONED_AT = "meta:provisionedAt";
+const STORAGE_ID = "meta:storageId";
+const OWNER = "meta:owner";
+const RETAINED_BY = "meta:retainedBy";
+const EPOCH = "meta:epoch";
+
+// sqlite_* names are SQLite's. workerd refuses only lowercase _cf_* names to tenant SQL, so the comparison is
+// case-sensitive (GLOB): a tenant's "_CF_x" is tenant data and goes with a wipe.
+const TENANT_OBJECT = "name NOT GLOB 'sqlite_*' AND name NOT GLOB '_cf_*'";
+
+const HISTORY_MISSING =
+  "migrations_history was dropped from this database; recreate it (columns tag, created_at, checksum) with the " +
+  "applied migrations, or wipe the database";
 
 export class KuratchiDoInternal extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.kv = ctx.storage.kv;
-    this.historyReady = false;
   }
 
   /** Runs a data-plane request already validated by the gateway. Returns {status, body}. */
   execute(operation, request, tokenId) {
-    if (tokenId !== null && this.kv.get(REVOKED_PREFIX + tokenId) !== undefined) {
-      return failure(401, "token_revoked", "Token revoked");
+    if (tokenId !== null) {
+      const epoch = this.kv.get(EPOCH);
+      if (epoch !== undefined && !tokenId.startsWith(epoch)) {
+        return failure(401, "token_revoked", "Token revoked: it was issued for an earlier owner or storage of this database");
+      }
+      if (this.kv.get(REVOKED_PREFIX + tokenId) !== undefined) return failure(401, "token_revoked", "Token revoked");
     }
     if (operation === "batch") return this.batch(request.statements);
     const { query, params } = request.statement;
@@ -74,13 +96,36 @@ export class KuratchiDoInternal extends DurableObject {
   }
 
   /**
-   * Applies, in order, the migrations not yet in migrations_history, each in its own transaction with its history
-   * row. Stops at the first failure; what was applied before it stays applied and is reported.
+   * Claims the database for `owner` (when given), then applies, in order, the migrations not yet in
+   * migrations_history, each in its own transaction with its history row. Stops at the first failure; what was
+   * applied before it stays applied and is reported, and so does the claim.
    */
-  provision(migrations) {
-    this.ensureHistoryTable();
-    const history = this.history();
-    const recorded = new Map(history.map((entry) => [entry.id, entry]));
+  provision(migrations, owner, adopt) {
+    let adopted = false;
+    if (owner !== null) {
+      const current = this.kv.get(OWNER);
+      if (current !== undefined && current.uid !== owner.uid) {
+        return failure(409, "database_owned", "Database is managed by another resource");
+      }
+      if (current === undefined) {
+        adopted = this.holdsData();
+        const refusal = adopted ? this.adoptionRefusal(owner, adopt) : null;
+        if (refusal !== null) return refusal;
+        this.kv.put(OWNER, { ...owner, since: Date.now() });
+        this.kv.put(EPOCH, randomHex(8));
+        this.kv.delete(RETAINED_BY);
+      }
+    }
+    if (this.kv.get(STORAGE_ID) === undefined) this.kv.put(STORAGE_ID, randomHex(16));
+    const claim = this.claimState();
+
+    // Recreating the table here would apply every migration again over the tenant's existing tables.
+    const columns = this.historyColumns();
+    if (this.kv.get(PROVISIONED_AT) !== undefined && columns.length === 0) {
+      return failure(409, "history_missing", HISTORY_MISSING, claim);
+    }
+    this.ensureHistoryTable(columns);
+    const recorded = new Map(this.history().map((entry) => [entry.id, entry]));
     for (const migration of migrations) {
       const previous = recorded.get(migration.id);
       if (previous?.checksum && previous.checksum !== migration.checksum) {
@@ -88,7 +133,7 @@ export class KuratchiDoInternal extends DurableObject {
           409,
           "migration_changed",
           `Migration '${migration.id}' was already applied with different SQL; add a new migration instead of editing an applied one`,
-          { migration: migration.id },
+          { migration: migration.id, ...claim },
         );
       }
     }
@@ -111,35 +156,43 @@ export class KuratchiDoInternal extends DurableObject {
           code: "migration_failed",
           migration: migration.id,
           applied,
+          ...claim,
         });
       }
       applied.push(migration.id);
     }
     if (this.kv.get(PROVISIONED_AT) === undefined) this.kv.put(PROVISIONED_AT, Date.now());
-    const migrationsNow = this.history();
-    return ok({
-      applied,
-      version: migrationsNow.length > 0 ? migrationsNow[migrationsNow.length - 1].id : null,
-      migrations: migrationsNow.map(({ id, appliedAt }) => ({ id, appliedAt })),
+    return ok({ applied, ...summary(this.history()), storageId: claim.storageId, epoch: claim.epoch, adopted });
+  }
+
+  /** The 409 for a claim of a database holding data that `adopt` does not allow taking over, or null. */
+  adoptionRefusal(owner, adopt) {
+    const retainedBy = this.kv.get(RETAINED_BY);
+    const sameNamespace = retainedBy?.namespace === owner.namespace;
+    if (adopt === "any" || (adopt === "sameNamespace" && sameNamespace)) return null;
+    const origin = retainedBy === undefined ? "unmanaged" : "retained";
+    const whose = origin === "retained" ? "kept by a resource that managed it before" : "created outside the operator";
+    return failure(409, "database_exists", `Database already holds data ${whose}; adopt it explicitly to take it over`, {
+      origin,
+      sameNamespace,
     });
   }
 
   info() {
     const tables = this.sql
-      .exec(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' " +
-          "AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name",
-      )
+      .exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND ${TENANT_OBJECT} ORDER BY name`)
       .toArray()
       .map((row) => row.name);
-    const migrations = tables.includes("migrations_history") ? this.history() : [];
+    const provisioned = this.kv.get(PROVISIONED_AT) !== undefined;
     return ok({
-      provisioned: this.kv.get(PROVISIONED_AT) !== undefined,
+      provisioned,
       tables,
       sizeBytes: this.sql.databaseSize,
-      migrations: migrations.map(({ id, appliedAt }) => ({ id, appliedAt })),
-      version: migrations.length > 0 ? migrations[migrations.length - 1].id : null,
+      ...summary(this.history()),
       revokedTokens: [...this.kv.list({ prefix: REVOKED_PREFIX })].length,
+      ...this.claimState(),
+      retainedBy: this.kv.get(RETAINED_BY) ?? null,
+      historyMissing: provisioned && this.historyColumns().length === 0,
     });
   }
 
@@ -162,34 +215,111 @@ export class KuratchiDoInternal extends DurableObject {
     return ok({ revoked, alreadyRevoked: tokenIds.length - revoked });
   }
 
-  async destroy() {
-    const existed = this.sql.exec("SELECT count(*) AS n FROM sqlite_master").one().n > 0;
-    await this.ctx.storage.deleteAll();
-    this.historyReady = false;
-    return ok({ deleted: existed });
+  /**
+   * Ends `owner`'s management: a new epoch ends every token issued so far, also after a later claim, and the data
+   * is wiped or kept for an explicit adoption.
+   */
+  retire(owner, wipe) {
+    const current = this.kv.get(OWNER);
+    if (current === undefined || current.uid !== owner.uid) {
+      return failure(409, "not_owner", "This resource does not manage the database");
+    }
+    this.ctx.storage.transactionSync(() => {
+      if (wipe) {
+        this.wipe();
+        this.kv.delete(RETAINED_BY);
+      } else {
+        this.kv.put(RETAINED_BY, { uid: current.uid, namespace: current.namespace, name: current.name, at: Date.now() });
+      }
+      this.kv.put(EPOCH, randomHex(8));
+      this.kv.delete(OWNER);
+    });
+    return ok({ retired: true, wiped: wipe });
   }
 
-  ensureHistoryTable() {
-    if (this.historyReady) return;
+  /** An admin's wipe: the data goes, the owner, epoch and revocations stay. */
+  destroy() {
+    const held = this.holdsData();
+    this.ctx.storage.transactionSync(() => this.wipe());
+    return ok({ deleted: held });
+  }
+
+  // Not ctx.storage.deleteAll(): it would take the reserved state (revocations, owner, epoch) with the data.
+  // Runs inside a transaction, which defer_foreign_keys lasts for: tables referencing each other drop in any order.
+  wipe() {
+    this.sql.exec("PRAGMA defer_foreign_keys = ON");
+    // Views first, then virtual tables, which drop their own shadow tables, then the other tables; indexes and
+    // triggers go with their table or view.
+    const objects = this.sql
+      .exec(
+        `SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND ${TENANT_OBJECT} ` +
+          "ORDER BY type = 'table', sql NOT LIKE 'CREATE VIRTUAL TABLE%'",
+      )
+      .toArray();
+    for (const { type, name } of objects) {
+      this.sql.exec(`DROP ${type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${name.replaceAll('"', '""')}"`);
+    }
+    this.kv.delete(PROVISIONED_AT);
+    this.kv.delete(STORAGE_ID);
+  }
+
+  holdsData() {
+    return (
+      this.kv.get(PROVISIONED_AT) !== undefined ||
+      this.sql.exec(`SELECT 1 FROM sqlite_master WHERE ${TENANT_OBJECT} LIMIT 1`).toArray().length > 0
+    );
+  }
+
+  claimState() {
+    const owner = this.kv.get(OWNER);
+    return {
+      storageId: this.kv.get(STORAGE_ID) ?? null,
+      epoch: this.kv.get(EPOCH) ?? null,
+      owner: owner === undefined ? null : { uid: owner.uid, namespace: owner.namespace, name: owner.name },
+    };
+  }
+
+  /** The column names of migrations_history; none when the table does not exist. */
+  historyColumns() {
+    return this.sql
+      .exec("PRAGMA table_info(migrations_history)")
+      .toArray()
+      .map((column) => column.name);
+  }
+
+  ensureHistoryTable(columns) {
     // Same shape as kuratchi-sdk's table, so its clients keep working; `checksum` is ours, added to tables that
     // an older client created without it.
-    this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS migrations_history (id INTEGER PRIMARY KEY AUTOINCREMENT, " +
-        "tag TEXT NOT NULL UNIQUE, created_at INTEGER, checksum TEXT)",
-    );
-    const columns = this.sql.exec("PRAGMA table_info(migrations_history)").toArray();
-    if (!columns.some((column) => column.name === "checksum")) {
+    if (columns.length === 0) {
+      this.sql.exec(
+        "CREATE TABLE migrations_history (id INTEGER PRIMARY KEY AUTOINCREMENT, " +
+          "tag TEXT NOT NULL UNIQUE, created_at INTEGER, checksum TEXT)",
+      );
+    } else if (!columns.includes("checksum")) {
       this.sql.exec("ALTER TABLE migrations_history ADD COLUMN checksum TEXT");
     }
-    this.historyReady = true;
   }
 
+  /** Applied migrations, oldest first, read from the columns the table has: a tenant may have made it. */
   history() {
+    const columns = this.historyColumns();
+    if (!columns.includes("tag")) return [];
+    const column = (name) => (columns.includes(name) ? name : "NULL");
     return this.sql
-      .exec("SELECT tag, created_at, checksum FROM migrations_history ORDER BY id")
+      .exec(
+        `SELECT tag, ${column("created_at")} AS created_at, ${column("checksum")} AS checksum ` +
+          "FROM migrations_history ORDER BY rowid",
+      )
       .toArray()
       .map((row) => ({ id: row.tag, appliedAt: row.created_at, checksum: row.checksum }));
   }
+}
+
+function summary(history) {
+  return {
+    version: history.length > 0 ? history[history.length - 1].id : null,
+    migrations: history.map(({ id, appliedAt }) => ({ id, appliedAt })),
+  };
 }
 
 function ok(fields) {

@@ -1,8 +1,10 @@
 // The gateway in front of the Durable Objects: routes, authenticates, validates, and forwards to the database's
 // object over RPC. Data plane: POST /api/{run,exec,batch,raw,first} with x-db-name. Control plane (gateway key):
-//   PUT    /admin/databases/{name}              provision: apply pending migrations {migrations: [{id, sql}]}
-//   GET    /admin/databases/{name}              info: tables, size, applied migrations
-//   DELETE /admin/databases/{name}              delete all of the database's storage
+//   PUT    /admin/databases/{name}              provision (and claim): apply pending migrations
+//                                               {migrations: [{id, sql}], owner?: {uid, namespace, name}, adopt?}
+//   GET    /admin/databases/{name}              info: tables, size, applied migrations, owner, epoch, storage id
+//   DELETE /admin/databases/{name}              wipe the data; owner, epoch and revocations stay
+//   POST   /admin/databases/{name}/retire       end an owner's management {owner, wipe}
 //   POST   /admin/databases/{name}/revocations  revoke token ids {tokenIds: [...], notAfter?}
 //   GET    /health                              no auth, reveals nothing
 import { HttpError, errorBody, errorResponse, jsonResponse, methodNotAllowed, readJsonObject } from "./http.js";
@@ -13,6 +15,9 @@ import { TOKEN_ID_PATTERN, TokenError, verifyToken } from "./token.js";
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const MAX_REVOCATIONS_PER_REQUEST = 1000;
+const ADOPTION_LEVELS = ["none", "sameNamespace", "any"];
+// Kubernetes' own limits: a uid, a namespace (DNS label) and an object name (DNS subdomain).
+const OWNER_FIELD_LIMITS = { uid: 128, namespace: 63, name: 253 };
 
 export async function handleRequest(request, env) {
   try {
@@ -42,8 +47,8 @@ async function route(request, env) {
     if (request.method !== "POST") throw methodNotAllowed(["POST"]);
     return dataPlane(data[1], request, env);
   }
-  const admin = /^\/admin\/databases\/([^/]+)(\/revocations)?$/.exec(pathname);
-  if (admin) return controlPlane(admin[1], admin[2] !== undefined, request, env);
+  const admin = /^\/admin\/databases\/([^/]+)(?:\/(revocations|retire))?$/.exec(pathname);
+  if (admin) return controlPlane(admin[1], admin[2] ?? null, request, env);
   throw new HttpError(404, "not_found", "Invalid endpoint");
 }
 
@@ -100,8 +105,8 @@ function bearerCredential(request) {
   return match[1];
 }
 
-async function controlPlane(encodedName, revocations, request, env) {
-  const allowed = revocations ? ["POST"] : ["GET", "PUT", "DELETE"];
+async function controlPlane(encodedName, action, request, env) {
+  const allowed = action === null ? ["GET", "PUT", "DELETE"] : ["POST"];
   if (!allowed.includes(request.method)) throw methodNotAllowed(allowed);
   const keys = await gatewayKeys(env);
   const bearer = bearerCredential(request);
@@ -116,14 +121,24 @@ async function controlPlane(encodedName, revocations, request, env) {
   }
   const databaseName = requireDatabaseName(name, "database name");
 
-  if (revocations) {
+  if (action === "revocations") {
     const { tokenIds, notAfter } = parseRevocation(await readJsonObject(request, maxBodyBytes(env)));
     return forward(env, databaseName, (database) => database.revoke(tokenIds, notAfter));
   }
+  if (action === "retire") {
+    const body = await readJsonObject(request, maxBodyBytes(env));
+    if (typeof body.wipe !== "boolean") throw invalidRequest("wipe must be a boolean");
+    const owner = parseOwner(body.owner);
+    return forward(env, databaseName, (database) => database.retire(owner, body.wipe));
+  }
   switch (request.method) {
     case "PUT": {
-      const migrations = await parseMigrations(await readJsonObject(request, maxBodyBytes(env)));
-      return forward(env, databaseName, (database) => database.provision(migrations));
+      const body = await readJsonObject(request, maxBodyBytes(env));
+      const migrations = await parseMigrations(body);
+      const owner = body.owner === undefined || body.owner === null ? null : parseOwner(body.owner);
+      const adopt = body.adopt ?? "none";
+      if (!ADOPTION_LEVELS.includes(adopt)) throw invalidRequest(`adopt must be one of ${ADOPTION_LEVELS.join(", ")}`);
+      return forward(env, databaseName, (database) => database.provision(migrations, owner, adopt));
     }
     case "GET":
       return forward(env, databaseName, (database) => database.info());
@@ -132,23 +147,36 @@ async function controlPlane(encodedName, revocations, request, env) {
   }
 }
 
+function parseOwner(owner) {
+  if (owner === null || typeof owner !== "object" || Array.isArray(owner)) {
+    throw invalidRequest("owner must be an object {uid, namespace, name}");
+  }
+  for (const [field, limit] of Object.entries(OWNER_FIELD_LIMITS)) {
+    const value = owner[field];
+    if (typeof value !== "string" || value.length === 0 || value.length > limit) {
+      throw invalidRequest(`owner.${field} must be a string of 1 to ${limit} characters`);
+    }
+  }
+  return { uid: owner.uid, namespace: owner.namespace, name: owner.name };
+}
+
 function parseRevocation(body) {
   const { tokenIds, notAfter = null } = body;
   if (!Array.isArray(tokenIds) || tokenIds.length === 0 || tokenIds.length > MAX_REVOCATIONS_PER_REQUEST) {
-    throw new HttpError(
-      400,
-      "invalid_request",
-      `tokenIds must be an array of 1 to ${MAX_REVOCATIONS_PER_REQUEST} token ids`,
-    );
+    throw invalidRequest(`tokenIds must be an array of 1 to ${MAX_REVOCATIONS_PER_REQUEST} token ids`);
   }
   const bad = tokenIds.findIndex((id) => typeof id !== "string" || !TOKEN_ID_PATTERN.test(id));
   if (bad >= 0) {
-    throw new HttpError(400, "invalid_request", `tokenIds[${bad}] is not a token id (32 lowercase hex digits)`);
+    throw invalidRequest(`tokenIds[${bad}] is not a token id (32 lowercase hex digits)`);
   }
   if (notAfter !== null && !(Number.isSafeInteger(notAfter) && notAfter > 0)) {
-    throw new HttpError(400, "invalid_request", "notAfter must be epoch milliseconds");
+    throw invalidRequest("notAfter must be epoch milliseconds");
   }
   return { tokenIds, notAfter };
+}
+
+function invalidRequest(message) {
+  return new HttpError(400, "invalid_request", message);
 }
 
 function requireDatabaseName(name, what) {

@@ -61,7 +61,12 @@ export async function signToken(signingKey, { databaseName, tokenId, expiresAt }
 }
 
 export function randomTokenId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return randomHex(16);
+}
+
+/** `byteCount` random bytes as lowercase hex. */
+export function randomHex(byteCount) {
+  const bytes = crypto.getRandomValues(new Uint8Array(byteCount));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

@@ -82,6 +82,49 @@ test("history written by a kuratchi-sdk client (no checksum column) is respected
   assert.deepEqual(response.body.applied, ["0002_posts"]);
 });
 
+test("a tenant who drops migrations_history gets 409 history_missing from PUT and 200 from GET", async () => {
+  await gateway.provision("dropped", [USERS]);
+  await gateway.sql("dropped", "DROP TABLE migrations_history");
+  for (let i = 0; i < 2; i++) {
+    const info = await gateway.admin("GET", "/admin/databases/dropped");
+    assert.equal(info.status, 200, JSON.stringify(info.body));
+    assert.equal(info.body.historyMissing, true);
+    assert.deepEqual(info.body.migrations, []);
+    assert.deepEqual(info.body.tables, ["users"]);
+
+    const refused = await gateway.provision("dropped", [USERS, POSTS]);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.code, "history_missing");
+    assert.equal(
+      refused.body.error,
+      "migrations_history was dropped from this database; recreate it (columns tag, created_at, checksum) with the " +
+        "applied migrations, or wipe the database",
+    );
+  }
+  assert.deepEqual((await gateway.admin("GET", "/admin/databases/dropped")).body.tables, ["users"], "nothing re-applied");
+
+  await gateway.sql("dropped", "CREATE TABLE migrations_history (id INTEGER PRIMARY KEY, tag TEXT, created_at INTEGER, checksum TEXT)");
+  await gateway.sql("dropped", "INSERT INTO migrations_history (tag, created_at) VALUES ('0001_users', 1)");
+  assert.equal((await gateway.admin("GET", "/admin/databases/dropped")).body.historyMissing, false);
+  assert.deepEqual((await gateway.provision("dropped", [USERS, POSTS])).body.applied, ["0002_posts"]);
+});
+
+test("info reads a kuratchi-sdk migrations_history that has no checksum column", async () => {
+  await gateway.sql(
+    "sdk-history",
+    "CREATE TABLE migrations_history (id INTEGER PRIMARY KEY AUTOINCREMENT, tag TEXT NOT NULL UNIQUE, created_at INTEGER)",
+  );
+  await gateway.sql("sdk-history", "INSERT INTO migrations_history (tag, created_at) VALUES ('0001_users', 1), ('0002_posts', 2)");
+  const info = await gateway.admin("GET", "/admin/databases/sdk-history");
+  assert.equal(info.status, 200, JSON.stringify(info.body));
+  assert.deepEqual(info.body.migrations, [
+    { id: "0001_users", appliedAt: 1 },
+    { id: "0002_posts", appliedAt: 2 },
+  ]);
+  assert.equal(info.body.version, "0002_posts");
+  assert.equal(info.body.historyMissing, false);
+});
+
 test("bad provision bodies are 400 with what to fix", async () => {
   const cases = [
     [{ migrations: "x" }, /migrations must be an array/],
@@ -133,15 +176,17 @@ test("revocations past their token's expiry are dropped", async () => {
   assert.equal((await gateway.admin("GET", "/admin/databases/prune")).body.revokedTokens, 1);
 });
 
-test("delete removes all storage and is idempotent", async () => {
+test("delete wipes the data but not the revocations, and is idempotent", async () => {
   await gateway.provision("doomed", [USERS]);
   await gateway.sql("doomed", "INSERT INTO users (email) VALUES ('a@b.c')");
+  await gateway.admin("POST", "/admin/databases/doomed/revocations", { tokenIds: ["dd".repeat(16)] });
   const deleted = await gateway.admin("DELETE", "/admin/databases/doomed");
   assert.equal(deleted.status, 200);
   assert.equal(deleted.body.deleted, true);
   const info = (await gateway.admin("GET", "/admin/databases/doomed")).body;
   assert.deepEqual(info.tables, []);
   assert.equal(info.provisioned, false);
+  assert.equal(info.revokedTokens, 1);
   assert.equal((await gateway.admin("DELETE", "/admin/databases/doomed")).body.deleted, false);
   // A deleted database can be provisioned again from scratch.
   assert.deepEqual((await gateway.provision("doomed", [USERS])).body.applied, ["0001_users"]);

@@ -50,7 +50,11 @@ export class Gateway {
     this.apiKey = apiKey;
   }
 
-  async issueToken(databaseName, { ttlMs = 60_000, key = this.apiKey, tokenId = randomTokenId(), now = Date.now() } = {}) {
+  /** A signed token; with `epoch`, its id starts with it, as the operator issues tokens for a claimed database. */
+  async issueToken(
+    databaseName,
+    { ttlMs = 60_000, key = this.apiKey, epoch = "", tokenId = epoch + randomTokenId().slice(epoch.length), now = Date.now() } = {},
+  ) {
     return signToken(await importSigningKey(key), { databaseName, tokenId, expiresAt: now + ttlMs });
   }
 
@@ -84,8 +88,19 @@ export class Gateway {
     return new URL(path.replace(/^\//, ""), this.url);
   }
 
-  provision(databaseName, migrations = []) {
-    return this.admin("PUT", `/admin/databases/${databaseName}`, { migrations });
+  /** PUT /admin/databases/{name}; `claim` adds {owner, adopt} to the body. */
+  provision(databaseName, migrations = [], claim = {}) {
+    return this.admin("PUT", `/admin/databases/${databaseName}`, { migrations, ...claim });
+  }
+
+  retire(databaseName, owner, wipe) {
+    return this.admin("POST", `/admin/databases/${databaseName}/retire`, { owner, wipe });
+  }
+
+  async info(databaseName) {
+    const response = await this.admin("GET", `/admin/databases/${databaseName}`);
+    if (response.status !== 200) throw new Error(`info failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
   }
 
   dispose() {
