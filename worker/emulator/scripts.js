@@ -7,15 +7,15 @@ export const SCRIPT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const BINDING_NAME_PATTERN = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 // Multipart content types and the Miniflare module type each becomes.
-const MODULE_TYPES = {
-  "application/javascript+module": "ESModule",
-  "text/javascript+module": "ESModule",
-  "application/javascript": "CommonJS",
-  "text/javascript": "CommonJS",
-  "text/plain": "Text",
-  "application/octet-stream": "Data",
-  "application/wasm": "CompiledWasm",
-};
+const MODULE_TYPES = new Map([
+  ["application/javascript+module", "ESModule"],
+  ["text/javascript+module", "ESModule"],
+  ["application/javascript", "CommonJS"],
+  ["text/javascript", "CommonJS"],
+  ["text/plain", "Text"],
+  ["application/octet-stream", "Data"],
+  ["application/wasm", "CompiledWasm"],
+]);
 
 /** Reads the multipart body of an upload into {metadata, modules: [{name, type, base64}]}. */
 export async function readUpload(contentType, body) {
@@ -43,7 +43,7 @@ export async function readUpload(contentType, body) {
   for (const [name, part] of form.entries()) {
     if (name === "metadata") continue;
     const contentTypeOfPart = typeof part === "string" ? "text/plain" : part.type.split(";")[0].trim().toLowerCase();
-    const type = MODULE_TYPES[contentTypeOfPart];
+    const type = MODULE_TYPES.get(contentTypeOfPart);
     if (!type) throw errors.badRequest(`Module '${name}' has an unsupported content type '${contentTypeOfPart}'`);
     const bytes = typeof part === "string" ? Buffer.from(part) : Buffer.from(await part.arrayBuffer());
     modules.push({ name, type, base64: bytes.toString("base64") });
@@ -107,9 +107,12 @@ export function planUpload({ scriptName, previous, metadata, modules, now, maxSc
   return record;
 }
 
-/** Applies a `migrations` object (single step or `steps`) to the script's Durable Object classes. */
+/**
+ * Applies a `migrations` object (single step or `steps`) to the script's Durable Object classes. Classes are looked
+ * up as own properties of a prototype-less object: a class may be called "constructor".
+ */
 export function applyMigrations(previous, migrations) {
-  const classes = structuredClone(previous?.classes ?? {});
+  const classes = Object.assign(Object.create(null), structuredClone(previous?.classes ?? {}));
   const currentTag = previous?.migration_tag ?? null;
   if (migrations === undefined || migrations === null) return { classes, migrationTag: currentTag };
   if (typeof migrations !== "object" || Array.isArray(migrations)) {
@@ -131,12 +134,12 @@ export function applyMigrations(previous, migrations) {
       [step.new_sqlite_classes, true],
     ]) {
       for (const className of list ?? []) {
-        if (classes[className]) throw errors.classAlreadyExists(className);
+        if (Object.hasOwn(classes, className)) throw errors.classAlreadyExists(className);
         classes[className] = { sqlite, namespace_id: randomBytes(16).toString("hex") };
       }
     }
     for (const className of step.deleted_classes ?? []) {
-      if (!classes[className]) {
+      if (!Object.hasOwn(classes, className)) {
         throw errors.badRequest(`Cannot apply deleted_classes migration to non-existent class '${className}'`);
       }
       delete classes[className];
@@ -177,7 +180,7 @@ function validateBindings(bindings, classes, scriptName) {
         if (binding.script_name !== undefined && binding.script_name !== scriptName) {
           throw errors.badRequest(`Binding '${name}': Durable Objects of another script are not supported by this emulator`);
         }
-        if (!classes[binding.class_name]) throw errors.classNotMigrated(binding.class_name);
+        if (!Object.hasOwn(classes, binding.class_name)) throw errors.classNotMigrated(binding.class_name);
         break;
       default:
         throw errors.badRequest(`Binding '${name}' has type '${type}', which this emulator does not support`);

@@ -58,8 +58,10 @@ class Emulator {
   }
 
   async listen() {
-    this.apiServer = http.createServer((req, res) => this.serveApi(req, res));
-    this.workersServer = http.createServer((req, res) => this.serveWorkers(req, res));
+    this.apiServer = http.createServer((req, res) => this.serveApi(req, res).catch((error) => this.lastResort(res, error)));
+    this.workersServer = http.createServer((req, res) =>
+      this.serveWorkers(req, res).catch((error) => this.lastResort(res, error)),
+    );
     this.apiServer.listen(this.port, this.host);
     this.workersServer.listen(this.workersPort, this.host);
     await Promise.all([once(this.apiServer, "listening"), once(this.workersServer, "listening")]);
@@ -87,6 +89,14 @@ class Emulator {
       server.closeAllConnections();
     }
     await this.runtimes.closeAll();
+  }
+
+  // A handler that throws must not take the process down with it (an unhandled rejection ends Node): the request
+  // gets a 500 and the emulator keeps serving the others.
+  lastResort(res, error) {
+    const apiError = internalError(error, this.log);
+    if (res.headersSent) res.destroy();
+    else sendJson(res, apiError.status, errorEnvelope(apiError));
   }
 
   record(target, method, path, status) {
@@ -223,13 +233,18 @@ class Emulator {
       const suffix = `.${account.subdomain}.workers.dev`;
       if (host.endsWith(suffix)) {
         const scriptName = host.slice(0, -suffix.length);
-        return { accountId, scriptName, record: account.scripts[scriptName], path: pathname };
+        return { accountId, scriptName, record: account.scripts.get(scriptName), path: pathname };
       }
     }
     const match = /^\/([^/]+)(\/.*)?$/.exec(pathname);
     if (!match) return null;
     const [accountId] = this.accountIds;
-    return { accountId, scriptName: match[1], record: this.store.account(accountId).scripts[match[1]], path: match[2] ?? "/" };
+    return {
+      accountId,
+      scriptName: match[1],
+      record: this.store.account(accountId).scripts.get(match[1]),
+      path: match[2] ?? "/",
+    };
   }
 
   // A request that reaches a runtime while it is being replaced can find its connection closed; it is sent once
@@ -238,7 +253,7 @@ class Emulator {
     const headers = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
     for (let attempt = 0; ; attempt++) {
-      const current = this.store.account(accountId).scripts[record.id] ?? record;
+      const current = this.store.account(accountId).scripts.get(record.id) ?? record;
       const base = await this.runtimes.url(accountId, current);
       try {
         return await fetch(new URL(path + search, base), { method: req.method, headers, body, redirect: "manual" });
@@ -299,7 +314,7 @@ async function controlRoute(emulator, req, url) {
 function apiRoutes(emulator) {
   const { store, runtimes } = emulator;
   const script = (context) => {
-    const record = context.account.scripts[context.params.script];
+    const record = context.account.scripts.get(context.params.script);
     if (!record) throw errors.scriptNotFound();
     return record;
   };
@@ -327,14 +342,14 @@ function apiRoutes(emulator) {
     },
 
     "GET /accounts/:account/workers/scripts": ({ account }) => ({
-      body: envelope(Object.values(account.scripts).map((record) => ({ ...scriptResult(record), routes: null }))),
+      body: envelope([...account.scripts.values()].map((record) => ({ ...scriptResult(record), routes: null }))),
     }),
     "PUT /accounts/:account/workers/scripts/:script": async (context) => {
       const { account, accountId, params, req } = context;
       if (!SCRIPT_NAME_PATTERN.test(params.script)) throw errors.invalidScriptName();
       const { metadata, modules } = await readUpload(req.headers["content-type"], await context.bytes());
       return runtimes.exclusive(runtimeKey(accountId, params.script), async () => {
-        const previous = account.scripts[params.script];
+        const previous = account.scripts.get(params.script);
         const record = planUpload({
           scriptName: params.script,
           previous,
@@ -344,7 +359,7 @@ function apiRoutes(emulator) {
           maxScriptBytes: emulator.maxScriptBytes,
         });
         record.startup_time_ms = await runtimes.deploy(accountId, record, previous);
-        account.scripts[params.script] = record;
+        account.scripts.set(params.script, record);
         store.save();
         return { body: envelope(scriptResult(record)) };
       });
@@ -360,7 +375,7 @@ function apiRoutes(emulator) {
       await runtimes.exclusive(runtimeKey(accountId, params.script), () =>
         runtimes.remove(accountId, params.script, { deleteStorage: true }),
       );
-      delete account.scripts[params.script];
+      account.scripts.delete(params.script);
       return { body: envelope(null) };
     },
     "GET /accounts/:account/workers/scripts/:script/settings": (context) => ({
@@ -384,7 +399,7 @@ function apiRoutes(emulator) {
     },
     "GET /accounts/:account/workers/durable_objects/namespaces": ({ account, query }) => ({
       body: paginate(
-        Object.values(account.scripts).flatMap((record) =>
+        [...account.scripts.values()].flatMap((record) =>
           Object.entries(record.classes).map(([className, cls]) => ({
             id: cls.namespace_id,
             name: `${record.id}_${className}`,
@@ -445,7 +460,12 @@ function matchRoute(routes, method, path) {
     if (!match) continue;
     pathMatched = true;
     if (route.method !== method) continue;
-    const params = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(match[i + 1])]));
+    let params;
+    try {
+      params = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(match[i + 1])]));
+    } catch {
+      throw errors.noRoute(`${API_BASE}${path}`);
+    }
     return { handler: route.handler, params };
   }
   throw pathMatched ? errors.methodNotAllowed() : errors.noRoute(`${API_BASE}${path}`);

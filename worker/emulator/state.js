@@ -2,6 +2,9 @@
 // Object classes), KV namespaces, R2 buckets and queues. One JSON file in the data directory, replaced atomically
 // (write, fsync, rename) after every change, so a crash leaves either the old or the new state, never half of one.
 // It holds secret bindings, so it is readable by its owner only.
+//
+// Accounts and scripts are Maps in memory: their keys come from request paths and Host headers, and a name such as
+// "constructor" or "__proto__" must find nothing rather than a property every object inherits.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
@@ -11,28 +14,36 @@ export class StateStore {
   constructor(dataDir, { accountIds, subdomain }) {
     this.file = join(dataDir, "state.json");
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    this.state = existsSync(this.file) ? JSON.parse(readFileSync(this.file, "utf8")) : { format: FORMAT, accounts: {} };
-    if (this.state.format !== FORMAT) throw new Error(`${this.file}: unknown state format ${this.state.format}`);
+    const saved = existsSync(this.file) ? JSON.parse(readFileSync(this.file, "utf8")) : { format: FORMAT, accounts: {} };
+    if (saved.format !== FORMAT) throw new Error(`${this.file}: unknown state format ${saved.format}`);
+    this.accountsById = new Map(
+      Object.entries(saved.accounts).map(([id, account]) => [id, { ...account, scripts: new Map(Object.entries(account.scripts)) }]),
+    );
     for (const id of accountIds) {
-      this.state.accounts[id] ??= { subdomain, scripts: {}, kvNamespaces: [], r2Buckets: [], queues: [] };
+      if (!this.accountsById.has(id)) {
+        this.accountsById.set(id, { subdomain, scripts: new Map(), kvNamespaces: [], r2Buckets: [], queues: [] });
+      }
     }
     this.save();
   }
 
   /** The account's record, or undefined for an account this emulator does not serve. */
   account(accountId) {
-    return this.state.accounts[accountId];
+    return this.accountsById.get(accountId);
   }
 
   accounts() {
-    return Object.entries(this.state.accounts);
+    return [...this.accountsById];
   }
 
   save() {
+    const accounts = Object.fromEntries(
+      [...this.accountsById].map(([id, account]) => [id, { ...account, scripts: Object.fromEntries(account.scripts) }]),
+    );
     const temporary = `${this.file}.tmp`;
     const fd = openSync(temporary, "w", 0o600);
     try {
-      writeSync(fd, JSON.stringify(this.state));
+      writeSync(fd, JSON.stringify({ format: FORMAT, accounts }));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
