@@ -1,7 +1,10 @@
 // Runs each uploaded script in its own workerd process through Miniflare: an upload to one script never restarts
 // another, and each script keeps its Durable Object storage in its own directory (Miniflare instances sharing a
 // persist directory fail under concurrent load). Scripts restored from the data directory start on first use.
-import { mkdirSync, rmSync } from "node:fs";
+//
+// Durable Object data is tenants' data: its directories are private to the emulator's user (0700), and those an
+// older emulator or a looser umask left wider are made private again on every start.
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Miniflare } from "miniflare";
@@ -11,10 +14,11 @@ const STDERR_LINES_KEPT = 40;
 
 export class ScriptRuntimes {
   constructor({ dataDir, logRuntime }) {
-    this.dataDir = dataDir;
+    this.storageRoot = join(dataDir, "durable-objects");
     this.logRuntime = logRuntime;
     this.running = new Map(); // key -> { mf, url, etag, stderr: string[] }
     this.queues = new Map(); // key -> tail of the per-script operation chain
+    if (existsSync(this.storageRoot)) makePrivate(this.storageRoot);
   }
 
   /** Serializes operations on one script (uploads, deletes, lazy starts); other scripts are not held up. */
@@ -29,7 +33,7 @@ export class ScriptRuntimes {
   }
 
   storageDir(accountId, scriptName) {
-    return join(this.dataDir, "durable-objects", accountId, scriptName);
+    return join(this.storageRoot, accountId, scriptName);
   }
 
   options(accountId, record, stderr) {
@@ -46,7 +50,7 @@ export class ScriptRuntimes {
       }
     }
     const storage = this.storageDir(accountId, record.id);
-    mkdirSync(storage, { recursive: true });
+    mkdirSync(storage, { recursive: true, mode: 0o700 });
     return {
       name: record.id,
       modules: record.modules.map((m) => ({
@@ -139,6 +143,13 @@ export class ScriptRuntimes {
 
   async closeAll() {
     await Promise.all([...this.running.keys()].map((key) => this.stopNow(key)));
+  }
+}
+
+function makePrivate(dir) {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) makePrivate(join(dir, entry.name));
   }
 }
 

@@ -5,7 +5,7 @@
 //
 // Accounts and scripts are Maps in memory: their keys come from request paths and Host headers, and a name such as
 // "constructor" or "__proto__" must find nothing rather than a property every object inherits.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 const FORMAT = 1;
@@ -43,6 +43,8 @@ export class StateStore {
     const temporary = `${this.file}.tmp`;
     const fd = openSync(temporary, "w", 0o600);
     try {
+      // The mode given to openSync applies only to a new file; one left behind by a crash keeps its own.
+      fchmodSync(fd, 0o600);
       writeSync(fd, JSON.stringify({ format: FORMAT, accounts }));
       fsyncSync(fd);
     } finally {

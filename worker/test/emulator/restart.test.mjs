@@ -1,7 +1,7 @@
-// The emulator as a command: ready line, clean stop on SIGTERM, and a restart on the same data directory keeps
-// scripts, resources and Durable Object data.
+// The emulator as a command: ready line, clean stop on SIGTERM, and a restart on the same data
+// directory keeps scripts, resources and Durable Object data, private to the emulator's user.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -75,4 +75,54 @@ test("restart with the same data directory keeps scripts, resources and Durable 
 test("missing or wrong configuration stops start-up with one clear line", async () => {
   await assert.rejects(spawnEmulator([]), /no API token: pass --api-token/);
   await assert.rejects(spawnEmulator(["--api-token", "t", "--account-id", "xyz"]), /account ids must be 32 lowercase hex/);
+});
+
+function modes(root) {
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+    .concat(root)
+    .map((dir) => [dir, statSync(dir).mode & 0o777]);
+}
+
+test("Durable Object storage directories are private on every start, also ones an earlier run left at 0755", async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), "cf-emulator-private-"));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const args = ["--data-dir", dataDir, "--api-token", TOKEN];
+  const storage = join(dataDir, "durable-objects");
+  const state = join(dataDir, "state.json");
+
+  const first = await spawnEmulator(args);
+  try {
+    const api = new CloudflareApi(first.info, TOKEN);
+    await api.upload("kuratchi-do-internal", gatewayUpload({ apiKey: KEY }));
+    await api.enableSubdomain("kuratchi-do-internal");
+    const gateway = new Gateway(null, new URL(`${api.scriptUrl("kuratchi-do-internal")}/`), KEY);
+    await gateway.provision("private", [{ id: "0001", sql: "CREATE TABLE t (v TEXT)" }]);
+    await gateway.sql("private", "INSERT INTO t VALUES ('only mine')");
+  } finally {
+    await first.stop();
+  }
+  const account = join(storage, first.info.accountId);
+  for (const dir of [storage, account, join(account, "kuratchi-do-internal")]) {
+    assert.equal(statSync(dir).mode & 0o777, 0o700, dir);
+  }
+  assert.equal(statSync(state).mode & 0o777, 0o600);
+
+  // As an emulator without this rule, or a umask of 022, left them; and a state file a crash left half-written.
+  for (const [dir] of modes(storage)) chmodSync(dir, 0o755);
+  chmodSync(state, 0o644);
+  writeFileSync(`${state}.tmp`, "{}", { mode: 0o644 });
+  chmodSync(`${state}.tmp`, 0o644);
+
+  const second = await spawnEmulator(args);
+  try {
+    for (const [dir, mode] of modes(storage)) assert.equal(mode, 0o700, `${dir} before any request`);
+    assert.equal(statSync(state).mode & 0o777, 0o600);
+    const api = new CloudflareApi(second.info, TOKEN);
+    const gateway = new Gateway(null, new URL(`${api.scriptUrl("kuratchi-do-internal")}/`), KEY);
+    assert.deepEqual(await gateway.sql("private", "SELECT v FROM t"), [{ v: "only mine" }]);
+  } finally {
+    await second.stop();
+  }
 });
