@@ -1,6 +1,7 @@
-// The emulator as a command: ready line, clean stop on SIGTERM, and a restart on the same data
+// The emulator as a command: flags and help, ready line, clean stop on SIGTERM, and a restart on the same data
 // directory keeps scripts, resources and Durable Object data, private to the emulator's user.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,9 @@ import { Gateway } from "../support/gateway.mjs";
 
 const TOKEN = "restart-token";
 const KEY = "restart-gateway-key";
+const MAIN = new URL("../../emulator/main.js", import.meta.url).pathname;
+const FLAGS = ["host", "port", "workers-port", "data-dir", "api-token", "account-id", "subdomain", "rate-limit"]
+  .concat(["rate-window", "max-script-bytes", "quiet", "help"]);
 
 function childrenOf(pid) {
   return readdirSync("/proc")
@@ -75,6 +79,25 @@ test("restart with the same data directory keeps scripts, resources and Durable 
 test("missing or wrong configuration stops start-up with one clear line", async () => {
   await assert.rejects(spawnEmulator([]), /no API token: pass --api-token/);
   await assert.rejects(spawnEmulator(["--api-token", "t", "--account-id", "xyz"]), /account ids must be 32 lowercase hex/);
+});
+
+test("--help prints one line per flag and exits 0; an unknown flag prints the usage and exits 2", () => {
+  const help = spawnSync(process.execPath, [MAIN, "--help"], { encoding: "utf8" });
+  assert.equal(help.status, 0, help.stderr);
+  const lines = help.stdout.trimEnd().split("\n");
+  assert.match(lines[0], /^usage: /);
+  assert.deepEqual(
+    lines.slice(1).map((line) => /^ {2}--([a-z-]+)/.exec(line)?.[1]),
+    FLAGS,
+    help.stdout,
+  );
+
+  for (const args of [["--nope"], ["--api-token", "t", "stray"], ["--api-token"]]) {
+    const refused = spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8" });
+    assert.equal(refused.status, 2, args.join(" "));
+    assert.equal(refused.stdout, "");
+    assert.ok(refused.stderr.includes(help.stdout.trimEnd()), refused.stderr);
+  }
 });
 
 function modes(root) {
