@@ -8,6 +8,7 @@ import dev.kuratchi.operator.cloudflare.CloudflareClient;
 import dev.kuratchi.operator.config.OperatorConfig;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabaseReconciler;
+import dev.kuratchi.operator.dodatabase.TenancyRules;
 import dev.kuratchi.operator.events.EventRecorder;
 import dev.kuratchi.operator.gateway.GatewayDeployer;
 import dev.kuratchi.operator.gateway.WorkerBundle;
@@ -17,6 +18,7 @@ import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetricsV2;
+import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -34,6 +36,16 @@ import okhttp3.OkHttpClient;
 /** Builds the operator from its configuration: one place that wires every collaborator, for Main and for tests. */
 public final class OperatorFactory {
     private OperatorFactory() {}
+
+    /**
+     * Failures that pass by themselves (an unreachable gateway, a Cloudflare 5xx) are retried for as long as they
+     * last, from 1 s doubling to 5 min: giving up would leave tokens unrenewed. Failures only a person can fix never
+     * reach JOSDK's retry: they are conditions.
+     */
+    static GenericRetry retry() {
+        return new GenericRetry().setInitialInterval(Duration.ofSeconds(1)).setIntervalMultiplier(2)
+                .setMaxInterval(Duration.ofMinutes(5).toMillis()).withoutMaxAttempts();
+    }
 
     /**
      * The Prometheus registry. JOSDK 5.3.2 registers events.received both with and without an "action" tag, and
@@ -62,9 +74,10 @@ public final class OperatorFactory {
         List<GatewayKey> keys = new ArrayList<>(List.of(config.gatewayKey()));
         config.previousGatewayKey().ifPresent(keys::add);
 
-        DoDatabaseReconciler dodatabases = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(client,
-                deployer, endpoint -> admins.computeIfAbsent(endpoint, e -> new AdminClient(e, config.gatewayKey(), transport)),
-                config.gatewayKey(), List.copyOf(keys), clock, config.revocationGracePeriod(),
+        DoDatabaseReconciler dodatabases = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(deployer,
+                endpoint -> admins.computeIfAbsent(endpoint, e -> new AdminClient(e, config.gatewayKey(), transport)),
+                List.copyOf(keys), clock, config.revocationGracePeriod(), config.storageCheckInterval(),
+                new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces()),
                 new EventRecorder(client, clock, "kuratchi-operator"), new OperatorMetrics(registry, clock)));
 
         Operator operator = new Operator(overrider -> {
@@ -74,6 +87,7 @@ public final class OperatorFactory {
             tuning.accept(overrider);
         });
         operator.register(dodatabases, (ControllerConfigurationOverrider<DoDatabase> o) -> {
+            o.withRetry(retry());
             if (config.watchNamespaces().isEmpty()) {
                 o.watchingAllNamespaces();
             } else {

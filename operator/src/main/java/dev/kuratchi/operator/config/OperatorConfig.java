@@ -29,6 +29,9 @@ public record OperatorConfig(
         Optional<URI> gatewayUrl,
         String scriptName,
         Set<String> watchNamespaces,
+        Set<String> gatewayKeyNamespaces,
+        Set<String> adoptionNamespaces,
+        Duration storageCheckInterval,
         int reconcileThreads,
         Duration revocationGracePeriod,
         int cloudflareRequestsPerWindow,
@@ -36,6 +39,11 @@ public record OperatorConfig(
         int httpPort) {
 
     public static final String DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4";
+    /**
+     * Every tenant holds a token, which is an HMAC sample of the key, and the deployed Worker's bundle hash depends
+     * on it: a short key could be searched for from either.
+     */
+    public static final int MIN_GATEWAY_KEY_BYTES = 32;
     private static final Pattern ACCOUNT_ID = Pattern.compile("^[0-9a-f]{32}$");
 
     public static OperatorConfig fromEnvironment(Map<String, String> env) {
@@ -50,19 +58,28 @@ public record OperatorConfig(
                 accountId,
                 read.uri("KURATCHI_CF_API_BASE_URL").orElse(URI.create(DEFAULT_API_BASE)),
                 read.optional("KURATCHI_WORKERS_SUBDOMAIN"),
-                GatewayKey.of(read.secret("KURATCHI_GATEWAY_KEY", "the master gateway key").orElseThrow()),
-                read.optionalSecret("KURATCHI_GATEWAY_KEY_PREVIOUS").map(GatewayKey::of),
+                gatewayKey("KURATCHI_GATEWAY_KEY", read.secret("KURATCHI_GATEWAY_KEY", "the master gateway key")
+                        .orElseThrow()),
+                read.optionalSecret("KURATCHI_GATEWAY_KEY_PREVIOUS").map(k -> gatewayKey("KURATCHI_GATEWAY_KEY_PREVIOUS", k)),
                 read.uri("KURATCHI_GATEWAY_URL"),
                 read.optional("KURATCHI_WORKER_SCRIPT_NAME").orElse("kuratchi-do-internal"),
-                read.optional("KURATCHI_WATCH_NAMESPACES")
-                        .map(v -> Arrays.stream(v.split(",")).map(String::strip).filter(s -> !s.isEmpty())
-                                .collect(Collectors.toUnmodifiableSet()))
-                        .orElse(Set.of()),
+                read.namespaces("KURATCHI_WATCH_NAMESPACES"),
+                read.namespaces("KURATCHI_GATEWAY_KEY_NAMESPACES"),
+                read.namespaces("KURATCHI_ADOPTION_NAMESPACES"),
+                read.duration("KURATCHI_STORAGE_CHECK_INTERVAL", Duration.ofMinutes(10)),
                 read.integer("KURATCHI_RECONCILE_THREADS", 10),
                 read.duration("KURATCHI_TOKEN_REVOCATION_GRACE", Duration.ofMinutes(5)),
                 read.integer("KURATCHI_CF_RATE_LIMIT", 1000),
                 read.duration("KURATCHI_CF_RATE_WINDOW", Duration.ofMinutes(5)),
                 read.integer("KURATCHI_HTTP_PORT", 8080));
+    }
+
+    private static GatewayKey gatewayKey(String name, String value) {
+        if (value.getBytes(StandardCharsets.UTF_8).length < MIN_GATEWAY_KEY_BYTES) {
+            throw new ConfigException(name + " is shorter than " + MIN_GATEWAY_KEY_BYTES + " bytes; use a random key, "
+                    + "for example: openssl rand -hex 32");
+        }
+        return GatewayKey.of(value);
     }
 
     /** The URL apps reach the gateway at, given the account's workers.dev subdomain. */
@@ -74,7 +91,8 @@ public record OperatorConfig(
     public String toString() {
         return "OperatorConfig[account=" + accountId + ", api=" + cloudflareApiBaseUrl + ", script=" + scriptName
                 + ", gatewayKey=" + gatewayKey.fingerprint() + ", namespaces=" + (watchNamespaces.isEmpty() ? "all"
-                : watchNamespaces) + ", threads=" + reconcileThreads + "]";
+                : watchNamespaces) + ", gatewayKeyNamespaces=" + gatewayKeyNamespaces + ", adoptionNamespaces="
+                + adoptionNamespaces + ", threads=" + reconcileThreads + "]";
     }
 
     private record Reader(Map<String, String> env) {
@@ -127,6 +145,11 @@ public record OperatorConfig(
                 }
                 return uri;
             });
+        }
+
+        Set<String> namespaces(String name) {
+            return optional(name).map(v -> Arrays.stream(v.split(",")).map(String::strip).filter(s -> !s.isEmpty())
+                    .collect(Collectors.toUnmodifiableSet())).orElse(Set.of());
         }
 
         int integer(String name, int fallback) {

@@ -2,8 +2,8 @@ package dev.kuratchi.operator.dodatabase;
 
 /** What deleting a DoDatabase does to the database's data. */
 public enum DeletionPolicy {
-    /** Keep the data; a new DoDatabase with the same databaseName finds it again. */
+    /** Keep the data; a later DoDatabase takes it over only by opting in (spec.existingData: Adopt). */
     Retain,
-    /** Erase all of the database's storage through the gateway. */
+    /** Erase the database's data through the gateway. */
     Delete
 }

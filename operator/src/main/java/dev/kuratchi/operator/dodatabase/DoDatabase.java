@@ -1,6 +1,7 @@
 package dev.kuratchi.operator.dodatabase;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -22,6 +23,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Secret", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.secretName")
 @AdditionalPrinterColumn(name = "Expires", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".status.token.notAfter")
 @AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")
+@ValidationRule(value = "(has(self.spec) && has(self.spec.secret) && has(self.spec.secret.name)) "
+        + "|| size(self.metadata.name) <= 250",
+        message = "metadata.name is too long for the default Secret name <name>-db (253 characters at most): set "
+                + "spec.secret.name")
 public class DoDatabase extends CustomResource<DoDatabaseSpec, DoDatabaseStatus> implements Namespaced {
     /** Set to any new value to have the token re-issued now (the old one is revoked after a grace period). */
     public static final String ROTATE_ANNOTATION = "kuratchi.dev/rotate";

@@ -5,7 +5,6 @@ import static dev.kuratchi.operator.status.Conditions.TRUE;
 
 import dev.kuratchi.client.admin.AdminClient;
 import dev.kuratchi.client.admin.Migration;
-import dev.kuratchi.client.admin.ProvisionResult;
 import dev.kuratchi.client.gateway.GatewayException;
 import dev.kuratchi.client.token.DatabaseNames;
 import dev.kuratchi.client.token.DatabaseToken;
@@ -16,15 +15,17 @@ import dev.kuratchi.operator.events.EventRecorder;
 import dev.kuratchi.operator.gateway.GatewayDeployer;
 import dev.kuratchi.operator.metrics.OperatorMetrics;
 import dev.kuratchi.operator.status.Conditions;
+import dev.kuratchi.operator.status.Redaction;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -41,20 +42,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
-import java.util.stream.Collectors;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles a DoDatabase: the gateway Worker is deployed (once per account), the database is provisioned with its
- * migrations, a token is kept valid in the Secret, replaced tokens are revoked after a grace period, and the
- * status says where each stage stands. Each stage is idempotent; a reconcile that finds everything in place makes
- * no write at all.
+ * Reconciles a DoDatabase: the gateway Worker is deployed (once per account), the database is claimed at the
+ * gateway and migrated, a token is kept valid in the Secret, replaced tokens are revoked after a grace period, and
+ * the status says where each stage stands. Each stage is idempotent; a reconcile that finds everything in place makes
+ * no write at all. The token stage never waits on the schema: a missing ConfigMap or a failing migration is reported
+ * while tokens keep being renewed and revoked.
+ *
+ * <p>Failures: a problem only the user can fix is a condition and no retry; one that passes by itself is thrown to
+ * JOSDK's retry, and {@link #updateErrorStatus} writes the status the attempt had reached, so a renewed token or a
+ * pending revocation is never lost.
  */
-// Not generation-aware: the rotate annotation is metadata, which does not change the generation. A reconcile set
-// off by our own status write finds everything in place and writes nothing.
+// Not generation-aware: the rotate and acknowledge annotations are metadata, which do not change the generation. A
+// reconcile set off by our own status write finds everything in place and writes nothing.
 @ControllerConfiguration(name = DoDatabaseReconciler.NAME, generationAwareEventProcessing = false)
 public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoDatabase> {
     public static final String NAME = "dodatabase";
@@ -63,70 +69,82 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
     public static final String DATABASE_PROVISIONED = "DatabaseProvisioned";
     public static final String SCHEMA_APPLIED = "SchemaApplied";
     public static final String TOKEN_ISSUED = "TokenIssued";
-    static final String ALREADY_MANAGED = "AlreadyManaged";
-    private static final Duration RECHECK_BLOCKED = Duration.ofMinutes(1);
-    private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+    /** The label a ConfigMap of migrations must carry: the operator watches only those. */
+    public static final String MIGRATIONS_LABEL = "kuratchi.dev/migrations";
+    /** Set to the value of status.storageLostAt once the lost data is dealt with, to clear DataLost. */
+    public static final String ACKNOWLEDGE_DATA_LOSS = "kuratchi.dev/data-loss-acknowledged";
+    private static final List<String> STAGES = List.of(WORKER_DEPLOYED, DATABASE_PROVISIONED, SCHEMA_APPLIED,
+            TOKEN_ISSUED);
+    private static final String CONFIG_MAP_INDEX = "configMap";
+    // A Secret name: a DNS subdomain (RFC 1123), at most 253 characters.
+    private static final Pattern SECRET_NAME = Pattern.compile("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$");
     private static final Logger LOG = LoggerFactory.getLogger(DoDatabaseReconciler.class);
 
     /** What the reconciler works with. */
-    public record Collaborators(KubernetesClient client, GatewayDeployer deployer, Function<URI, AdminClient> admins,
-            GatewayKey gatewayKey, List<GatewayKey> verificationKeys, Clock clock, Duration revocationGracePeriod,
-            EventRecorder events, OperatorMetrics metrics) {}
+    public record Collaborators(GatewayDeployer deployer, Function<URI, AdminClient> admins, List<GatewayKey> keys,
+            Clock clock, Duration revocationGracePeriod, Duration storageCheckInterval, TenancyRules tenancy,
+            EventRecorder events, OperatorMetrics metrics) {
+        /** The key that signs tokens and opens the control plane: the first of {@link #keys}. */
+        GatewayKey gatewayKey() {
+            return keys.get(0);
+        }
+    }
 
     private final Collaborators with;
     private final TokenKeeper tokens;
-    // Failed attempts in a row per resource, for the backoff of transient failures.
-    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+    private final TokenSecret tokenSecret = new TokenSecret();
+    private final StorageChecks storageChecks;
+    private final DatabaseStage database;
+    private final Redaction redaction;
 
     public DoDatabaseReconciler(Collaborators with) {
         this.with = with;
-        this.tokens = new TokenKeeper(with.client(), new Tokens(with.gatewayKey(), with.clock()), with.gatewayKey(),
-                with.verificationKeys(), with.revocationGracePeriod());
+        this.tokens = new TokenKeeper(new Tokens(with.gatewayKey(), with.clock()), with.keys(),
+                with.revocationGracePeriod());
+        this.storageChecks = new StorageChecks(with.storageCheckInterval());
+        this.database = new DatabaseStage(with.tenancy(), storageChecks, with.deployer());
+        this.redaction = new Redaction(with.keys());
     }
 
     @Override
     public List<EventSource<?, DoDatabase>> prepareEventSources(EventSourceContext<DoDatabase> context) {
-        // Our Secrets, by owner reference: a Secret deleted or edited by hand is put back at once.
-        var secrets = new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class, DoDatabase.class)
-                .withLabelSelector(TokenSecret.MANAGED_BY_LABEL + "=" + TokenSecret.MANAGED_BY).build(), context);
-        // ConfigMaps of migrations: a new migration is applied as soon as it is added.
+        context.getPrimaryCache().addIndexer(CONFIG_MAP_INDEX, db -> configMapName(db)
+                .map(name -> List.of(db.getMetadata().getNamespace() + "/" + name)).orElse(List.of()));
+        // Only ConfigMaps labelled as migrations, read from this cache: a tenant's other ConfigMaps are never read.
         var configMaps = new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, DoDatabase.class)
+                .withLabelSelector(MIGRATIONS_LABEL + "=true")
                 .withSecondaryToPrimaryMapper((ConfigMap configMap) -> context.getPrimaryCache()
-                        .list(configMap.getMetadata().getNamespace(), db -> db.getSpec().getSchema() != null
-                                && configMap.getMetadata().getName().equals(db.getSpec().getSchema().getConfigMap()))
-                        .map(ResourceID::fromResource).collect(Collectors.toSet()))
+                        .byIndex(CONFIG_MAP_INDEX, configMap.getMetadata().getNamespace() + "/"
+                                + configMap.getMetadata().getName())
+                        .stream().map(ResourceID::fromResource).collect(java.util.stream.Collectors.toSet()))
+                .withPrimaryToSecondaryMapper((DoDatabase db) -> configMapName(db)
+                        .map(name -> java.util.Set.of(new ResourceID(name, db.getMetadata().getNamespace())))
+                        .orElse(java.util.Set.of()))
                 .build(), context);
-        return List.of(secrets, configMaps);
+        List<EventSource<?, DoDatabase>> sources = new ArrayList<>();
+        sources.add(tokenSecret.eventSource(context).orElseThrow());
+        sources.add(configMaps);
+        return sources;
     }
 
     @Override
     public UpdateControl<DoDatabase> reconcile(DoDatabase resource, Context<DoDatabase> context) {
         Instant now = with.clock().instant();
         DoDatabaseStatus before = resource.getStatus() == null ? new DoDatabaseStatus() : resource.getStatus();
-        DoDatabaseStatus status = DoDatabaseStatus.copyOf(before);
-        Conditions conditions = new Conditions(before.getConditions(), resource.getMetadata().getGeneration(), now);
+        Attempt attempt = new Attempt(resource, DoDatabaseStatus.copyOf(before),
+                new Conditions(before.getConditions(), resource.getMetadata().getGeneration(), now), now);
         Duration requeue;
+        StageFailure stopped = null;
         try {
-            requeue = converge(resource, context, status, conditions, now);
-            failures.remove(resource.getMetadata().getUid());
-            conditions.set(READY, TRUE, "Ready", "database " + status.getDatabaseName() + " is ready; apps mount Secret "
-                    + status.getSecretName());
+            requeue = converge(attempt, context);
         } catch (StageFailure failure) {
-            conditions.set(failure.condition(), FALSE, failure.reason(), failure.getMessage());
-            if (!failure.condition().equals(READY)) {
-                conditions.set(READY, FALSE, failure.reason(), failure.getMessage());
-            }
-            requeue = failure.isTransient() ? backoff(resource, failure.retryAfter()) : failure.retryAfter();
-            LOG.info("{}/{}: {}: {}", resource.getMetadata().getNamespace(), resource.getMetadata().getName(),
-                    failure.reason(), failure.getMessage());
+            stopped = failure;
+            requeue = failure.retryAfter();
         }
-        status.setObservedGeneration(resource.getMetadata().getGeneration());
-        status.setConditions(conditions.list());
-        recordTransitions(resource, before.getConditions(), status.getConditions());
-        with.metrics().observed(resource.getMetadata().getNamespace(), resource.getMetadata().getName(),
-                Conditions.isTrue(status.getConditions(), READY),
-                status.getToken() == null ? null : Instant.parse(status.getToken().notAfter()));
-
+        DoDatabaseStatus status = finish(resource, before, attempt, stopped);
+        if (stopped != null && stopped.isTransient()) {
+            throw new RetryWithStatus(status, stopped);
+        }
         UpdateControl<DoDatabase> control;
         if (status.equals(before)) {
             control = UpdateControl.noUpdate();
@@ -137,68 +155,222 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         return requeue == null ? control : control.rescheduleAfter(requeue);
     }
 
-    private Duration converge(DoDatabase resource, Context<DoDatabase> context, DoDatabaseStatus status,
-            Conditions conditions, Instant now) {
-        String databaseName = databaseName(resource);
-        if (status.getDatabaseName() != null && !status.getDatabaseName().equals(databaseName)) {
-            throw StageFailure.permanent(READY, "DatabaseNameChanged", "spec.databaseName changed from "
-                    + status.getDatabaseName() + " to " + databaseName + "; it is immutable: set it back, or create a "
-                    + "new DoDatabase for the other database");
-        }
-        claim(resource, context, databaseName);
+    private Duration converge(Attempt a, Context<DoDatabase> context) {
+        DoDatabase resource = a.resource;
+        a.databaseName = databaseName(resource);
+        String secretName = secretName(resource);
         TokenPolicy policy = tokenPolicy(resource);
-        List<Migration> migrations = migrations(resource);
-        String secretName = TokenSecret.name(resource);
-        String namespace = resource.getMetadata().getNamespace();
-        Secret existing = with.client().secrets().inNamespace(namespace).withName(secretName).get();
-        if (existing != null && !TokenSecret.ownedBy(existing, resource)) {
-            throw StageFailure.blocked(TOKEN_ISSUED, "SecretConflict", "Secret " + secretName + " already exists and "
-                    + "is not owned by this DoDatabase; it is never overwritten: delete it, or set spec.secret.name to "
-                    + "another name", RECHECK_BLOCKED);
-        }
-        status.setDatabaseName(databaseName);
-        status.setSecretName(secretName);
+        a.status.setDatabaseName(a.databaseName);
+        a.status.setSecretName(secretName);
 
-        URI endpoint = deploy();
-        status.setEndpoint(endpoint.toString());
-        conditions.set(WORKER_DEPLOYED, TRUE, "Deployed", "the gateway Worker serves at " + endpoint);
-
-        AdminClient admin = with.admins().apply(endpoint);
-        String schemaHash = MigrationHash.of(databaseName, endpoint, migrations);
-        boolean provisionedAlready = schemaHash.equals(status.getSchemaHash())
-                && Conditions.isTrue(status.getConditions(), SCHEMA_APPLIED);
-        if (!provisionedAlready) {
-            ProvisionResult provisioned = provision(admin, databaseName, migrations, resource, conditions);
-            status.setAppliedMigrations(provisioned.migrations().isEmpty() ? null
-                    : provisioned.migrations().stream().map(m -> m.id()).toList());
-            status.setSchemaVersion(provisioned.version());
-            status.setSchemaHash(schemaHash);
-            conditions.set(SCHEMA_APPLIED, TRUE, "Applied", migrations.isEmpty() ? "no schema requested"
-                    : provisioned.migrations().size() + " migrations applied; version " + provisioned.version());
-        }
-
-        List<PendingRevocation> pending = new ArrayList<>(
-                status.getPendingRevocations() == null ? List.of() : status.getPendingRevocations());
-        DatabaseToken token = tokens.ensure(resource, existing, databaseName, endpoint, policy, status, conditions,
-                pending, now);
-        Instant renewal = policy.renewalTime(token);
-        status.setToken(new TokenStatus(token.tokenId(), token.expiresAt().toString(), renewal.toString()));
+        a.endpoint = deploy();
+        a.status.setEndpoint(a.endpoint.toString());
+        a.conditions.set(WORKER_DEPLOYED, TRUE, "Deployed", "the gateway Worker serves at " + a.endpoint);
+        a.admin = with.admins().apply(a.endpoint);
 
         try {
-            pending = tokens.revokeDue(admin, databaseName, pending, now);
-        } catch (GatewayException e) {
-            throw gatewayFailure(TOKEN_ISSUED, e);
+            a.migrations = migrations(resource, context);
+        } catch (StageFailure sourceProblem) {
+            a.problems.add(sourceProblem);
+            // Applied again once the source is fixed, even if it then asks for what was applied before.
+            a.status.setSchemaHash(null);
         }
-        status.setPendingRevocations(pending.isEmpty() ? null : pending);
+        database.ensure(a);
 
-        Instant next = pending.stream().map(p -> Instant.parse(p.revokeAfter())).min(Comparator.naturalOrder())
-                .filter(t -> t.isBefore(renewal)).orElse(renewal);
-        Duration wait = Duration.between(now, next);
+        DatabaseToken token = token(a, context, policy);
+        try {
+            a.status.setPendingRevocations(nullIfEmpty(tokens.revokeDue(a.admin::revoke, a.databaseName,
+                    Optional.ofNullable(a.status.getPendingRevocations()).orElse(List.of()), a.now)));
+        } catch (GatewayException e) {
+            if (GatewayFailures.workerMayBeGone(e)) {
+                with.deployer().forget();
+            }
+            throw GatewayFailures.of(TOKEN_ISSUED, e);
+        }
+        dataLoss(a);
+
+        Instant renewal = policy.renewalTime(token);
+        Instant next = Stream.concat(Stream.of(renewal, storageChecks.nextCheck(a.uid(), a.now)),
+                Optional.ofNullable(a.status.getPendingRevocations()).orElse(List.of()).stream()
+                        .map(PendingRevocation::dueAt))
+                .min(Comparator.naturalOrder()).orElse(renewal);
+        Duration wait = Duration.between(a.now, next);
         return wait.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : wait;
     }
 
+    /** Keeps a valid token in the Secret; the Secret is written before status names the token. */
+    private DatabaseToken token(Attempt a, Context<DoDatabase> context, TokenPolicy policy) {
+        DoDatabase resource = a.resource;
+        Optional<String> held = tokenSecret.getSecondaryResource(resource, context).flatMap(TokenSecret::token);
+        String rotate = annotation(resource, DoDatabase.ROTATE_ANNOTATION);
+        TokenKeeper.Outcome outcome = tokens.ensure(a.databaseName, held, a.status, policy, rotate,
+                () -> database.confirmedEpoch(a), a.now);
+        boolean mayHoldKey = with.tenancy().mayHoldGatewayKey(a.namespace());
+        if (TokenSecret.asksForGatewayKey(resource) && !mayHoldKey) {
+            a.problems.add(StageFailure.permanent(READY, "GatewayKeyNotAllowed", "spec.secret.includeGatewayKey is "
+                    + "not allowed in namespace " + a.namespace() + ": the gateway key opens every database, so only "
+                    + "namespaces the operator's KURATCHI_GATEWAY_KEY_NAMESPACES lists may hold it (ask your platform "
+                    + "team); the Secret holds the database token alone"));
+        }
+        TokenSecret.use(context, new TokenSecret.Content(a.databaseName, a.endpoint, outcome.token(),
+                TokenSecret.asksForGatewayKey(resource) && mayHoldKey ? Optional.of(with.gatewayKey()) : Optional.empty()));
+        writeSecret(a, context);
+
+        DatabaseToken token = outcome.token();
+        a.status.setToken(new TokenStatus(token.tokenId(), token.expiresAt().toString(),
+                policy.renewalTime(token).toString()));
+        a.status.setPendingRevocations(nullIfEmpty(outcome.pending()));
+        if (outcome.reissued().isPresent()) {
+            if (rotate != null) {
+                a.status.setLastRotation(rotate);
+            }
+            a.conditions.set(TOKEN_ISSUED, TRUE, verb(outcome.reissued().get(), a.status), issued(resource, token)
+                    + explanation(outcome.reissued().get()));
+        } else if (!Conditions.isTrue(a.conditions.list(), TOKEN_ISSUED)) {
+            a.conditions.set(TOKEN_ISSUED, TRUE, "Issued", issued(resource, token));
+        }
+        return token;
+    }
+
+    private void writeSecret(Attempt a, Context<DoDatabase> context) {
+        String secretName = TokenSecret.name(a.resource);
+        try {
+            tokenSecret.reconcile(a.resource, context);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 409) {
+                throw StageFailure.blocked(TOKEN_ISSUED, "SecretConflict", "Secret " + secretName + " already exists "
+                        + "and is not owned by this DoDatabase; it is never overwritten: delete it, or set "
+                        + "spec.secret.name to another name", DatabaseStage.RECHECK_BLOCKED);
+            }
+            if (e.getCode() == 422 || e.getCode() == 400) {
+                throw StageFailure.permanent(TOKEN_ISSUED, "SecretRejected", "the Kubernetes API refused Secret "
+                        + secretName + " (" + redaction.scrub(apiMessage(e)) + "): fix spec.secret (labels, "
+                        + "annotations, name)");
+            }
+            throw e;
+        }
+    }
+
+    private static String verb(TokenDecision.Reason reason, DoDatabaseStatus status) {
+        return switch (reason) {
+            case Missing -> status.getToken() == null ? "Issued" : "Reissued";
+            case Invalid, NotCurrent, WrongEpoch, SignedWithPreviousKey, TtlShortened -> "Reissued";
+            case DueForRenewal -> "Renewed";
+            case RotationRequested -> "Rotated";
+        };
+    }
+
+    private static String explanation(TokenDecision.Reason reason) {
+        return switch (reason) {
+            case Invalid -> " (the Secret's token no longer verified: changed by hand, or expired)";
+            case NotCurrent -> " (the Secret held another token than status names: restored from a backup, written by "
+                    + "hand, or left by an interrupted update; that one is revoked too)";
+            case WrongEpoch -> " (the database was claimed anew or its storage replaced, which ends earlier tokens)";
+            case SignedWithPreviousKey -> " (it was signed with the gateway key being rotated out)";
+            case TtlShortened -> " (spec.token.ttl was shortened)";
+            case Missing, DueForRenewal, RotationRequested -> "";
+        };
+    }
+
+    private static String issued(DoDatabase resource, DatabaseToken token) {
+        return "token " + token.tokenId() + " in Secret " + TokenSecret.name(resource) + ", expires " + token.expiresAt();
+    }
+
+    /** Ready stays False after lost storage until a person says the data is dealt with. */
+    private static void dataLoss(Attempt a) {
+        String lostAt = a.status.getStorageLostAt();
+        if (lostAt == null) {
+            return;
+        }
+        if (lostAt.equals(annotation(a.resource, ACKNOWLEDGE_DATA_LOSS))) {
+            a.status.setStorageLostAt(null);
+            return;
+        }
+        a.problems.add(StageFailure.permanent(READY, "DataLost", "the storage of database " + a.databaseName
+                + " was lost at " + lostAt + " (the gateway Worker was deleted or replaced outside the operator, or "
+                + "the data was wiped); it was provisioned again with its schema and a new token, and holds none of "
+                + "the earlier data: restore it from a backup, then set the annotation " + ACKNOWLEDGE_DATA_LOSS
+                + "=" + lostAt + " on this DoDatabase"));
+    }
+
+    /**
+     * The status this attempt ends with, in one place for success and failure: the stopping failure's condition,
+     * the problems found on the way, Ready summing up the stages, events for what changed, and the gauges.
+     */
+    private DoDatabaseStatus finish(DoDatabase resource, DoDatabaseStatus before, Attempt a, StageFailure stopped) {
+        List<StageFailure> readyProblems = new ArrayList<>();
+        for (StageFailure problem : stopped == null ? a.problems
+                : Stream.concat(Stream.of(stopped), a.problems.stream()).toList()) {
+            if (problem.condition().equals(READY)) {
+                readyProblems.add(problem);
+            } else {
+                a.conditions.set(problem.condition(), FALSE, problem.reason(), problem.getMessage());
+            }
+        }
+        Optional<Condition> failingStage = STAGES.stream()
+                .map(type -> Conditions.find(a.conditions.list(), type))
+                .flatMap(Optional::stream).filter(c -> !TRUE.equals(c.getStatus())).findFirst();
+        if (!readyProblems.isEmpty()) {
+            a.conditions.set(READY, FALSE, readyProblems.get(0).reason(), readyProblems.get(0).getMessage());
+        } else if (failingStage.isPresent()) {
+            a.conditions.set(READY, FALSE, failingStage.get().getReason(), failingStage.get().getMessage());
+        } else {
+            a.conditions.set(READY, TRUE, "Ready", "database " + a.status.getDatabaseName() + " is ready; apps mount "
+                    + "Secret " + a.status.getSecretName());
+        }
+        DoDatabaseStatus status = a.status;
+        status.setObservedGeneration(resource.getMetadata().getGeneration());
+        status.setConditions(a.conditions.list());
+        recordTransitions(resource, before.getConditions(), status.getConditions());
+        with.metrics().observed(resource.getMetadata().getNamespace(), resource.getMetadata().getName(),
+                Conditions.isTrue(status.getConditions(), READY), status.getToken() == null ? null
+                        : PendingRevocation.parse(status.getToken().notAfter(), null));
+        return status;
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<DoDatabase> updateErrorStatus(DoDatabase resource, Context<DoDatabase> context,
+            Exception thrown) {
+        // JOSDK hands over what reconcile threw wrapped in its own OperatorException.
+        Throwable e = thrown;
+        while (e.getCause() != null && !(e instanceof RetryWithStatus) && !(e instanceof KubernetesClientException)) {
+            e = e.getCause();
+        }
+        DoDatabaseStatus before = resource.getStatus() == null ? new DoDatabaseStatus() : resource.getStatus();
+        if (e instanceof RetryWithStatus retry) {
+            if (retry.status().equals(before)) {
+                return retry.retryAfter() == null ? ErrorStatusUpdateControl.noStatusUpdate()
+                        : ErrorStatusUpdateControl.<DoDatabase>noStatusUpdate().rescheduleAfter(retry.retryAfter());
+            }
+            resource.setStatus(retry.status());
+            ErrorStatusUpdateControl<DoDatabase> control = ErrorStatusUpdateControl.patchStatus(resource);
+            return retry.retryAfter() == null ? control : control.rescheduleAfter(retry.retryAfter());
+        }
+        if (e instanceof KubernetesClientException k && (k.getCode() == 409 || k.getCode() == 429)) {
+            // Someone else wrote first, or the API server is busy: retrying is all there is to do.
+            return ErrorStatusUpdateControl.noStatusUpdate();
+        }
+        Instant now = with.clock().instant();
+        Attempt attempt = new Attempt(resource, DoDatabaseStatus.copyOf(before),
+                new Conditions(before.getConditions(), resource.getMetadata().getGeneration(), now), now);
+        boolean refused = e instanceof KubernetesClientException k && k.getCode() >= 400 && k.getCode() < 500;
+        StageFailure failure = refused
+                ? StageFailure.permanent(READY, "KubernetesApiRefused", "the Kubernetes API refused a call ("
+                        + redaction.scrub(apiMessage((KubernetesClientException) e)) + "); fix what it names")
+                : StageFailure.transientFailure(READY, "ReconcileError", "unexpected " + e.getClass().getSimpleName()
+                        + ": " + redaction.scrub(String.valueOf(e.getMessage())) + "; retrying with backoff", null);
+        resource.setStatus(finish(resource, before, attempt, failure));
+        ErrorStatusUpdateControl<DoDatabase> control = ErrorStatusUpdateControl.patchStatus(resource);
+        return refused ? control.withNoRetry() : control;
+    }
+
+    private static String apiMessage(KubernetesClientException e) {
+        return e.getStatus() != null && e.getStatus().getMessage() != null ? "HTTP " + e.getCode() + ": "
+                + e.getStatus().getMessage() : "HTTP " + e.getCode();
+    }
+
     static String databaseName(DoDatabase resource) {
-        String name = effectiveName(resource);
+        String name = Optional.ofNullable(resource.getSpec().getDatabaseName()).orElse(resource.getMetadata().getName());
         if (!DatabaseNames.isValid(name)) {
             throw StageFailure.permanent(READY, "InvalidDatabaseName", "database name '" + name + "' is invalid: use "
                     + DatabaseNames.RULE + (resource.getSpec().getDatabaseName() == null
@@ -207,34 +379,15 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         return name;
     }
 
-    // The first claimant keeps a database; a later resource naming it touches nothing.
-    private void claim(DoDatabase resource, Context<DoDatabase> context, String databaseName) {
-        List<DatabaseClaims.Claimant> claimants = context.getPrimaryCache().list()
-                .filter(other -> other.getMetadata().getDeletionTimestamp() == null
-                        || Objects.equals(other.getMetadata().getUid(), resource.getMetadata().getUid()))
-                .filter(other -> databaseName.equals(effectiveName(other)))
-                .map(other -> new DatabaseClaims.Claimant(other.getMetadata().getNamespace(),
-                        other.getMetadata().getName(), Instant.parse(other.getMetadata().getCreationTimestamp()),
-                        holdsClaim(other, databaseName)))
-                .toList();
-        DatabaseClaims.owner(claimants).filter(owner -> !owner.namespace().equals(resource.getMetadata().getNamespace())
-                || !owner.name().equals(resource.getMetadata().getName())).ifPresent(owner -> {
-                    throw StageFailure.blocked(READY, ALREADY_MANAGED, "database " + databaseName
-                            + " is already managed by DoDatabase " + owner.namespace() + "/" + owner.name()
-                            + "; this one touches nothing: set another spec.databaseName, or delete one of them",
-                            RECHECK_BLOCKED);
-                });
-    }
-
-    private static String effectiveName(DoDatabase resource) {
-        return Optional.ofNullable(resource.getSpec().getDatabaseName()).orElse(resource.getMetadata().getName());
-    }
-
-    private static boolean holdsClaim(DoDatabase resource, String databaseName) {
-        DoDatabaseStatus status = resource.getStatus();
-        return status != null && databaseName.equals(status.getDatabaseName())
-                && Conditions.find(status.getConditions(), READY).map(c -> !ALREADY_MANAGED.equals(c.getReason()))
-                .orElse(true);
+    private static String secretName(DoDatabase resource) {
+        String name = TokenSecret.name(resource);
+        if (!SECRET_NAME.matcher(name).matches()) {
+            throw StageFailure.permanent(READY, "InvalidSecretName", "Secret name '" + name + "' is not a valid "
+                    + "Kubernetes name (lowercase letters, digits, '-' and '.', at most 253 characters)"
+                    + (resource.getSpec().getSecret() == null || resource.getSpec().getSecret().getName() == null
+                    ? ": metadata.name is too long for <name>-db, so set spec.secret.name" : ""));
+        }
+        return name;
     }
 
     private static TokenPolicy tokenPolicy(DoDatabase resource) {
@@ -245,7 +398,16 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         }
     }
 
-    private List<Migration> migrations(DoDatabase resource) {
+    private static Optional<String> configMapName(DoDatabase resource) {
+        return Optional.ofNullable(resource.getSpec().getSchema()).map(SchemaSource::getConfigMap);
+    }
+
+    private static String annotation(DoDatabase resource, String key) {
+        Map<String, String> annotations = resource.getMetadata().getAnnotations();
+        return annotations == null ? null : annotations.get(key);
+    }
+
+    private List<Migration> migrations(DoDatabase resource, Context<DoDatabase> context) {
         SchemaSource schema = resource.getSpec().getSchema();
         try {
             if (schema == null || schema.getBuiltIn() == null && schema.getConfigMap() == null) {
@@ -257,13 +419,10 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
             if (schema.getBuiltIn() != null) {
                 return Migrations.builtIn(schema.getBuiltIn());
             }
-            ConfigMap configMap = with.client().configMaps().inNamespace(resource.getMetadata().getNamespace())
-                    .withName(schema.getConfigMap()).get();
-            if (configMap == null) {
-                throw new InvalidSpecException("ConfigMapNotFound", "ConfigMap " + schema.getConfigMap()
-                        + " (spec.schema.configMap) does not exist in namespace " + resource.getMetadata().getNamespace()
-                        + "; create it with the migrations, or fix the name");
-            }
+            ConfigMap configMap = context.getSecondaryResource(ConfigMap.class).orElseThrow(() -> new InvalidSpecException(
+                    "ConfigMapNotFound", "ConfigMap " + schema.getConfigMap() + " (spec.schema.configMap) with label "
+                    + MIGRATIONS_LABEL + "=true does not exist in namespace " + resource.getMetadata().getNamespace()
+                    + "; create it with the migrations and that label, or fix the name"));
             return Migrations.fromConfigMap(configMap);
         } catch (InvalidSpecException e) {
             throw StageFailure.permanent(SCHEMA_APPLIED, e.reason(), e.getMessage());
@@ -293,48 +452,6 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         }
     }
 
-    private ProvisionResult provision(AdminClient admin, String databaseName, List<Migration> migrations,
-            DoDatabase resource, Conditions conditions) {
-        try {
-            ProvisionResult result = admin.provision(databaseName, migrations);
-            conditions.set(DATABASE_PROVISIONED, TRUE, "Provisioned", "database " + databaseName + " exists");
-            return result;
-        } catch (GatewayException e) {
-            switch (e.code()) {
-                case "migration_failed", "migration_changed" -> {
-                    conditions.set(DATABASE_PROVISIONED, TRUE, "Provisioned", "database " + databaseName + " exists");
-                    String source = resource.getSpec().getSchema() != null && resource.getSpec().getSchema()
-                            .getConfigMap() != null ? "ConfigMap " + resource.getSpec().getSchema().getConfigMap()
-                            : "spec.schema";
-                    throw StageFailure.permanent(SCHEMA_APPLIED, "migration_failed".equals(e.code())
-                            ? "MigrationFailed" : "MigrationChanged", e.getMessage() + "; fix it in " + source
-                            + " (migrations before it stay applied)");
-                }
-                default -> throw gatewayFailure(DATABASE_PROVISIONED, e);
-            }
-        }
-    }
-
-    private StageFailure gatewayFailure(String condition, GatewayException e) {
-        // Not the gateway's own JSON, or no answer: the Worker may be gone. Check Cloudflare again next time.
-        if (e.code().startsWith("http_") || e.status() == 0) {
-            with.deployer().forget();
-        }
-        if (e.status() == 401) {
-            return StageFailure.permanent(condition, "GatewayKeyRejected", "the gateway refused the operator's key ("
-                    + e.getMessage() + "): KURATCHI_GATEWAY_KEY differs from the API_KEY the Worker holds");
-        }
-        return StageFailure.transientFailure(condition, "GatewayUnavailable", "the gateway did not answer as expected ("
-                + e.getMessage() + "); retrying with backoff", null);
-    }
-
-    private Duration backoff(DoDatabase resource, Duration retryAfter) {
-        int attempts = failures.merge(resource.getMetadata().getUid(), 1, Integer::sum);
-        Duration exponential = Duration.ofSeconds(1L << Math.min(attempts - 1, 9));
-        Duration wait = retryAfter != null && retryAfter.compareTo(exponential) > 0 ? retryAfter : exponential;
-        return wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait;
-    }
-
     private void recordTransitions(DoDatabase resource, List<Condition> before, List<Condition> after) {
         for (Condition changed : Conditions.changed(before, after)) {
             boolean good = TRUE.equals(changed.getStatus());
@@ -344,40 +461,76 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
             if (repeatsStage) {
                 continue;
             }
+            LOG.info("{}/{}: {}={} {}: {}", resource.getMetadata().getNamespace(), resource.getMetadata().getName(),
+                    changed.getType(), changed.getStatus(), changed.getReason(), changed.getMessage());
             with.events().record(resource, good ? EventRecorder.NORMAL : EventRecorder.WARNING, changed.getReason(),
                     changed.getType(), changed.getMessage());
         }
     }
 
+    /**
+     * Ends this resource's claim on its database at the gateway: every token issued for it stops working, the data
+     * is wiped ({@code Delete}) or kept for an explicit adoption ({@code Retain}). Uses only the name the resource
+     * holds (immutable) and the configured gateway, never anything read from status. The gateway refuses a resource
+     * that does not hold the claim, so a resource that never managed the database, or whose earlier attempt already
+     * succeeded, touches nothing.
+     */
     @Override
     public DeleteControl cleanup(DoDatabase resource, Context<DoDatabase> context) {
-        DoDatabaseStatus status = resource.getStatus();
-        boolean manages = status != null && status.getDatabaseName() != null && Conditions.find(status.getConditions(),
-                READY).map(c -> !ALREADY_MANAGED.equals(c.getReason())).orElse(false);
-        if (manages && resource.getSpec().getDeletionPolicy() == DeletionPolicy.Delete && status.getEndpoint() != null) {
+        String databaseName = Optional.ofNullable(resource.getSpec().getDatabaseName())
+                .orElse(resource.getMetadata().getName());
+        if (DatabaseNames.isValid(databaseName)) {
+            boolean wipe = resource.getSpec().getDeletionPolicy() == DeletionPolicy.Delete;
             try {
-                boolean deleted = with.admins().apply(URI.create(status.getEndpoint())).delete(status.getDatabaseName());
-                with.events().record(resource, EventRecorder.NORMAL, "DatabaseDeleted", "Delete", "database "
-                        + status.getDatabaseName() + (deleted ? " deleted" : " was already gone"));
-            } catch (GatewayException e) {
-                if (e.status() == 401) {
-                    with.events().record(resource, EventRecorder.WARNING, "DeleteFailed", "Delete",
-                            "the gateway refused the operator's key; the database was not deleted");
-                } else {
-                    with.events().record(resource, EventRecorder.WARNING, "DeleteFailed", "Delete", "could not delete "
-                            + "database " + status.getDatabaseName() + " (" + e.getMessage() + "); retrying");
-                    return DeleteControl.noFinalizerRemoval().rescheduleAfter(backoff(resource, null));
+                URI endpoint = with.deployer().ensureDeployed().endpoint();
+                boolean retired = with.admins().apply(endpoint).retire(databaseName,
+                        new dev.kuratchi.client.admin.Owner(resource.getMetadata().getUid(),
+                                resource.getMetadata().getNamespace(), resource.getMetadata().getName()), wipe);
+                if (retired) {
+                    with.events().record(resource, EventRecorder.NORMAL, "Retired", "Delete", "database "
+                            + databaseName + (wipe ? " erased" : " kept for an explicit adoption (spec.existingData: "
+                            + "Adopt)") + "; every token issued for it no longer works");
                 }
+            } catch (GatewayException | CloudflareException e) {
+                if (e instanceof GatewayException g && GatewayFailures.workerMayBeGone(g)) {
+                    with.deployer().forget();
+                }
+                with.events().record(resource, EventRecorder.WARNING, "RetireFailed", "Delete", "could not release "
+                        + "database " + databaseName + " at the gateway (" + redaction.scrub(e.getMessage()) + "); "
+                        + "retrying. Removing the finalizer by hand gives up: its tokens would then work until they "
+                        + "expire");
+                throw e;
             }
         }
         // The Secret goes either way. A real cluster's garbage collector would take it by its owner reference too.
-        Secret secret = with.client().secrets().inNamespace(resource.getMetadata().getNamespace())
-                .withName(TokenSecret.name(resource)).get();
-        if (secret != null && TokenSecret.ownedBy(secret, resource)) {
-            with.client().resource(secret).delete();
-        }
-        failures.remove(resource.getMetadata().getUid());
+        tokenSecret.getSecondaryResource(resource, context).filter(secret -> TokenSecret.ownedBy(secret, resource))
+                .ifPresent(secret -> context.getClient().resource(secret).delete());
+        storageChecks.forget(resource.getMetadata().getUid());
         with.metrics().forget(resource.getMetadata().getNamespace(), resource.getMetadata().getName());
         return DeleteControl.defaultDelete();
+    }
+
+    private static <T> List<T> nullIfEmpty(List<T> list) {
+        return list.isEmpty() ? null : list;
+    }
+
+    /** A failure that passes by itself, carrying the status the attempt reached so nothing it did is forgotten. */
+    static final class RetryWithStatus extends RuntimeException {
+        private final transient DoDatabaseStatus status;
+        private final Duration retryAfter;
+
+        RetryWithStatus(DoDatabaseStatus status, StageFailure cause) {
+            super(cause.reason() + ": " + cause.getMessage(), cause, false, false);
+            this.status = status;
+            this.retryAfter = cause.retryAfter();
+        }
+
+        DoDatabaseStatus status() {
+            return status;
+        }
+
+        Duration retryAfter() {
+            return retryAfter;
+        }
     }
 }

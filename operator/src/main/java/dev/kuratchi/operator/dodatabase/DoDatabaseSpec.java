@@ -8,8 +8,10 @@ import io.fabric8.generator.annotation.ValidationRule;
 
 /** What database to provide, with which schema, and where to put its token. */
 @JsonIgnoreProperties(ignoreUnknown = true)
-@ValidationRule(value = "!has(oldSelf.databaseName) || (has(self.databaseName) && self.databaseName == oldSelf.databaseName)",
-        message = "databaseName is immutable: create a new DoDatabase for another database")
+// Presence too: adding spec.databaseName to a resource created without it would move it to another database.
+@ValidationRule(value = "has(self.databaseName) == has(oldSelf.databaseName) && (!has(self.databaseName) "
+        + "|| self.databaseName == oldSelf.databaseName)",
+        message = "databaseName is immutable (also adding or removing it): create a new DoDatabase for another database")
 public class DoDatabaseSpec {
     @JsonPropertyDescription("Name of the database in the gateway. Defaults to metadata.name. Lowercase letters, digits, "
             + "'_' and '-', 1-63 characters, starting with a letter or digit. Immutable.")
@@ -26,9 +28,18 @@ public class DoDatabaseSpec {
     private SecretSpec secret;
 
     @JsonPropertyDescription("What happens to the database's data when this resource is deleted: Retain (the default) "
-            + "keeps it, Delete erases it. The token Secret is deleted either way.")
+            + "keeps it for an explicit adoption (see existingData), Delete erases it. Either way every token issued "
+            + "for it stops working and the token Secret is deleted.")
     @Default("Retain")
     private DeletionPolicy deletionPolicy;
+
+    @JsonPropertyDescription("What to do when the database already holds data this resource did not create: data kept "
+            + "by a deleted DoDatabase (deletionPolicy Retain), or created by kuratchi-sdk. Refuse (the default) "
+            + "touches nothing and reports ExistingData. Adopt takes it over with its data: allowed for data "
+            + "retained by a DoDatabase of this namespace, and for any other data only in namespaces the operator's "
+            + "KURATCHI_ADOPTION_NAMESPACES lists. Tokens issued for it before never work again.")
+    @Default("Refuse")
+    private ExistingData existingData;
 
     public String getDatabaseName() {
         return databaseName;
@@ -60,6 +71,14 @@ public class DoDatabaseSpec {
 
     public void setSecret(SecretSpec secret) {
         this.secret = secret;
+    }
+
+    public ExistingData getExistingData() {
+        return existingData;
+    }
+
+    public void setExistingData(ExistingData existingData) {
+        this.existingData = existingData;
     }
 
     public DeletionPolicy getDeletionPolicy() {

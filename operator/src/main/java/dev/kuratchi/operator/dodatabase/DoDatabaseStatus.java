@@ -48,6 +48,18 @@ public class DoDatabaseStatus {
     @JsonPropertyDescription("The last value of the kuratchi.dev/rotate annotation acted on.")
     private String lastRotation;
 
+    @JsonPropertyDescription("The gateway's id for the database's storage, recorded when this resource claimed it. "
+            + "A different id later means the storage was lost (the gateway Worker was deleted or replaced).")
+    private String storageId;
+
+    @JsonPropertyDescription("The database's token epoch at the gateway: every token id starts with it, and a new "
+            + "epoch (deletion, new storage) ends every token issued before. Not a secret.")
+    private String epoch;
+
+    @JsonPropertyDescription("When the database's storage was found lost. Ready stays False (DataLost) until the "
+            + "annotation kuratchi.dev/data-loss-acknowledged is set to this value.")
+    private String storageLostAt;
+
     /** A copy to build the next status from (the lists are copied too, so the original stays as observed). */
     public static DoDatabaseStatus copyOf(DoDatabaseStatus status) {
         DoDatabaseStatus copy = new DoDatabaseStatus();
@@ -62,6 +74,9 @@ public class DoDatabaseStatus {
         copy.setToken(status.getToken());
         copy.setPendingRevocations(status.getPendingRevocations());
         copy.setLastRotation(status.getLastRotation());
+        copy.setStorageId(status.getStorageId());
+        copy.setEpoch(status.getEpoch());
+        copy.setStorageLostAt(status.getStorageLostAt());
         return copy;
     }
 
@@ -153,6 +168,30 @@ public class DoDatabaseStatus {
         this.lastRotation = lastRotation;
     }
 
+    public String getStorageId() {
+        return storageId;
+    }
+
+    public void setStorageId(String storageId) {
+        this.storageId = storageId;
+    }
+
+    public String getEpoch() {
+        return epoch;
+    }
+
+    public void setEpoch(String epoch) {
+        this.epoch = epoch;
+    }
+
+    public String getStorageLostAt() {
+        return storageLostAt;
+    }
+
+    public void setStorageLostAt(String storageLostAt) {
+        this.storageLostAt = storageLostAt;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof DoDatabaseStatus that && Objects.equals(observedGeneration, that.observedGeneration)
@@ -162,7 +201,8 @@ public class DoDatabaseStatus {
                 && Objects.equals(schemaVersion, that.schemaVersion) && Objects.equals(schemaHash, that.schemaHash)
                 && Objects.equals(token, that.token)
                 && Objects.equals(pendingRevocations, that.pendingRevocations)
-                && Objects.equals(lastRotation, that.lastRotation);
+                && Objects.equals(lastRotation, that.lastRotation) && Objects.equals(storageId, that.storageId)
+                && Objects.equals(epoch, that.epoch) && Objects.equals(storageLostAt, that.storageLostAt);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.kuratchi.operator.dodatabase;
 
 import java.time.Instant;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -10,40 +11,72 @@ import java.util.Optional;
 public final class TokenDecision {
     /** Why a new token is issued. */
     public enum Reason {
-        /** No Secret, or no usable token in it. */
+        /** No Secret, or no token in it. */
         Missing,
-        /** The Secret's token does not verify with the gateway key, or its other keys were changed. */
-        Tampered,
-        /** The renewal time has come. */
-        DueForRenewal,
+        /** The Secret's token does not verify: wrong signature, another database, malformed, or expired. */
+        Invalid,
+        /** It verifies only with the gateway key being rotated out. */
+        SignedWithPreviousKey,
+        /**
+         * It is not the token status names: restored from a backup, written by hand, or left by a write whose status
+         * update was lost. Which of them cannot be told, so none is trusted.
+         */
+        NotCurrent,
+        /** Its id lacks the database's token epoch, so the gateway refuses it. */
+        WrongEpoch,
+        /** It lives longer than spec.token.ttl now allows (the ttl was shortened). */
+        TtlShortened,
         /** The kuratchi.dev/rotate annotation has a value not yet acted on. */
-        RotationRequested
+        RotationRequested,
+        /** The renewal time has come. */
+        DueForRenewal
     }
+
+    /**
+     * What was observed of the Secret's token.
+     *
+     * @param present the Secret exists and holds a token
+     * @param verifies it verifies for this database with one of the gateway keys and has not expired
+     * @param onlyPreviousKey it verifies only with the previous gateway key
+     * @param tokenId its id (null when it does not parse)
+     * @param statusTokenId the id status names as current (null when none)
+     * @param epoch the database's token epoch (null when it has none)
+     * @param outlivesTtl it expires later than a token issued now with the current ttl would
+     * @param renewalTime when it is due for renewal
+     */
+    public record Observed(boolean present, boolean verifies, boolean onlyPreviousKey, String tokenId,
+            String statusTokenId, String epoch, boolean outlivesTtl, Instant renewalTime) {}
 
     private TokenDecision() {}
 
     /**
-     * @param present whether the Secret exists and holds a token
-     * @param tampered true when that token fails verification (key, database, expiry) or the Secret's other keys
-     *     are wrong
-     * @param renewalTime when the Secret's token is due for renewal (ignored unless present and not tampered)
-     * @param now the current time
      * @param rotateRequest the rotate annotation's value, or null
      * @param lastRotation the value last acted on, or null
      * @return empty to keep the token, or the reason to issue a new one
      */
-    public static Optional<Reason> decide(boolean present, boolean tampered, Instant renewalTime, Instant now,
-            String rotateRequest, String lastRotation) {
-        if (!present) {
+    public static Optional<Reason> decide(Observed token, Instant now, String rotateRequest, String lastRotation) {
+        if (!token.present()) {
             return Optional.of(Reason.Missing);
         }
-        if (tampered) {
-            return Optional.of(Reason.Tampered);
+        if (!token.verifies()) {
+            return Optional.of(Reason.Invalid);
+        }
+        if (token.onlyPreviousKey()) {
+            return Optional.of(Reason.SignedWithPreviousKey);
+        }
+        if (!Objects.equals(token.tokenId(), token.statusTokenId())) {
+            return Optional.of(Reason.NotCurrent);
+        }
+        if (token.epoch() != null && !token.tokenId().startsWith(token.epoch())) {
+            return Optional.of(Reason.WrongEpoch);
+        }
+        if (token.outlivesTtl()) {
+            return Optional.of(Reason.TtlShortened);
         }
         if (rotateRequest != null && !rotateRequest.equals(lastRotation)) {
             return Optional.of(Reason.RotationRequested);
         }
-        if (!now.isBefore(renewalTime)) {
+        if (!now.isBefore(token.renewalTime())) {
             return Optional.of(Reason.DueForRenewal);
         }
         return Optional.empty();

@@ -1,115 +1,117 @@
 package dev.kuratchi.operator.dodatabase;
 
-import static dev.kuratchi.operator.status.Conditions.TRUE;
-
 import dev.kuratchi.client.admin.AdminClient;
 import dev.kuratchi.client.token.DatabaseToken;
 import dev.kuratchi.client.token.GatewayKey;
+import dev.kuratchi.client.token.InvalidTokenException;
 import dev.kuratchi.client.token.Tokens;
-import dev.kuratchi.operator.status.Conditions;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
-/** The token stage of a DoDatabase: the token in its Secret, renewals and rotations, and revocation of old ones. */
+/**
+ * The token stage of a DoDatabase: which token its Secret should hold (the one there, or a new one, see
+ * {@link TokenDecision}), and which replaced tokens to revoke and when.
+ *
+ * <p>Every token it replaces is scheduled for revocation: the one status names and, when it differs, a valid one the
+ * Secret holds (left there by a write whose status update was lost). So a crash between any two writes leaks no
+ * token, and deleting the resource ends every token by the gateway's epoch anyway.
+ */
 final class TokenKeeper {
-    private static final String TOKEN_ISSUED = DoDatabaseReconciler.TOKEN_ISSUED;
+    /** The gateway takes at most this many ids per revocation call. */
+    static final int MAX_REVOCATIONS_PER_CALL = 1000;
+    private static final Pattern TOKEN_ID = Pattern.compile("^[0-9a-f]{32}$");
 
-    private final KubernetesClient client;
+    /** The gateway's revocation call ({@link AdminClient#revoke}). */
+    interface Revoker {
+        void revoke(String databaseName, List<String> tokenIds, Instant notAfter);
+    }
+
+    /** The token to hold, why it is new (empty when kept), and the revocations now pending. */
+    record Outcome(DatabaseToken token, Optional<TokenDecision.Reason> reissued, List<PendingRevocation> pending) {}
+
     private final Tokens tokens;
-    private final GatewayKey gatewayKey;
-    private final List<GatewayKey> verificationKeys;
+    private final GatewayKey currentKey;
+    private final List<GatewayKey> keys;
     private final Duration gracePeriod;
 
-    TokenKeeper(KubernetesClient client, Tokens tokens, GatewayKey gatewayKey, List<GatewayKey> verificationKeys,
-            Duration gracePeriod) {
-        this.client = client;
+    /** @param keys every key a token may verify with, the current one first */
+    TokenKeeper(Tokens tokens, List<GatewayKey> keys, Duration gracePeriod) {
         this.tokens = tokens;
-        this.gatewayKey = gatewayKey;
-        this.verificationKeys = verificationKeys;
+        this.currentKey = keys.get(0);
+        this.keys = List.copyOf(keys);
         this.gracePeriod = gracePeriod;
     }
 
     /**
-     * Keeps a valid token in the Secret: the one already there, or a new one when it is missing, no longer matches,
-     * is due for renewal or a rotation was asked for. Sets the TokenIssued condition when a token is issued, and
-     * schedules the revocation of the token the status knew when the Secret now holds another.
+     * @param secretToken the token text the Secret holds, if any
+     * @param confirmedEpoch the database's epoch as the gateway confirms it for this resource's claim; asked only
+     *     when a token is issued, so a token is never signed on the word of status alone
      */
-    DatabaseToken ensure(DoDatabase resource, Secret existing, String databaseName, URI endpoint,
-            TokenPolicy policy, DoDatabaseStatus status, Conditions conditions, List<PendingRevocation> pending,
-            Instant now) {
-        boolean present = existing != null && TokenSecret.holdsToken(existing);
-        Optional<DatabaseToken> valid = present ? TokenSecret.validToken(existing, databaseName, endpoint,
-                verificationKeys, gatewayKey, TokenSecret.includesGatewayKey(resource), now) : Optional.empty();
-        String rotate = resource.getMetadata().getAnnotations() == null ? null
-                : resource.getMetadata().getAnnotations().get(DoDatabase.ROTATE_ANNOTATION);
-        Instant renewal = valid.map(policy::renewalTime).orElse(now);
-        Optional<TokenDecision.Reason> reissue = TokenDecision.decide(present, present && valid.isEmpty(), renewal, now,
-                rotate, status.getLastRotation());
-        String previousId = status.getToken() == null ? null : status.getToken().id();
-
-        DatabaseToken token = reissue.isEmpty() ? valid.orElseThrow() : tokens.issue(databaseName, policy.ttl());
-        // The Secret before the status: after a crash here, the next reconcile finds this token in it and keeps it.
-        write(existing, TokenSecret.desired(resource, databaseName, endpoint, token, gatewayKey));
-        if (reissue.isPresent()) {
-            if (rotate != null) {
-                status.setLastRotation(rotate);
-            }
-            String verb = switch (reissue.get()) {
-                case Missing -> previousId == null ? "Issued" : "Reissued";
-                case Tampered -> "Reissued";
-                case DueForRenewal -> "Renewed";
-                case RotationRequested -> "Rotated";
-            };
-            conditions.set(TOKEN_ISSUED, TRUE, verb, issued(resource, token)
-                    + (reissue.get() == TokenDecision.Reason.Tampered
-                    ? " (the Secret no longer matched: changed by hand, or the endpoint or key changed)" : ""));
+    Outcome ensure(String databaseName, Optional<String> secretToken, DoDatabaseStatus status, TokenPolicy policy,
+            String rotateRequest, Supplier<String> confirmedEpoch, Instant now) {
+        Optional<DatabaseToken> held = secretToken.flatMap(text -> verified(text, databaseName, keys, now));
+        boolean current = held.isPresent() && secretToken.flatMap(text -> verified(text, databaseName,
+                List.of(currentKey), now)).isPresent();
+        String statusTokenId = status.getToken() == null ? null : status.getToken().id();
+        TokenDecision.Observed observed = new TokenDecision.Observed(secretToken.isPresent(), held.isPresent(),
+                held.isPresent() && !current, held.map(DatabaseToken::tokenId).orElse(null), statusTokenId,
+                status.getEpoch(), held.map(t -> policy.outlives(t, now)).orElse(false),
+                held.map(policy::renewalTime).orElse(now));
+        Optional<TokenDecision.Reason> reason = TokenDecision.decide(observed, now, rotateRequest,
+                status.getLastRotation());
+        List<PendingRevocation> pending = new ArrayList<>(
+                status.getPendingRevocations() == null ? List.of() : status.getPendingRevocations());
+        if (reason.isEmpty()) {
+            return new Outcome(held.orElseThrow(), reason, pending);
         }
-        // A token the status knows but the Secret no longer holds is revoked after the grace period, whether it was
-        // replaced just now or before a crash lost the status update.
-        if (previousId != null && !previousId.equals(token.tokenId())
-                && pending.stream().noneMatch(p -> p.tokenId().equals(previousId))) {
-            pending.add(new PendingRevocation(previousId, status.getToken().notAfter(),
+        DatabaseToken issued = tokens.issue(databaseName, policy.ttl(), confirmedEpoch.get());
+        if (statusTokenId != null) {
+            schedule(pending, statusTokenId, PendingRevocation.parse(status.getToken().notAfter(), Instant.MAX), now);
+        }
+        held.filter(token -> !token.tokenId().equals(statusTokenId))
+                .ifPresent(token -> schedule(pending, token.tokenId(), token.expiresAt(), now));
+        return new Outcome(issued, reason, pending);
+    }
+
+    private void schedule(List<PendingRevocation> pending, String tokenId, Instant notAfter, Instant now) {
+        if (notAfter.isAfter(now) && pending.stream().noneMatch(p -> p.tokenId().equals(tokenId))) {
+            pending.add(new PendingRevocation(tokenId, notAfter.equals(Instant.MAX) ? null : notAfter.toString(),
                     now.plus(gracePeriod).toString()));
         }
-        if (Conditions.find(conditions.list(), TOKEN_ISSUED).isEmpty()) {
-            conditions.set(TOKEN_ISSUED, TRUE, "Issued", issued(resource, token));
-        }
-        return token;
     }
 
-    private static String issued(DoDatabase resource, DatabaseToken token) {
-        return "token " + token.tokenId() + " in Secret " + TokenSecret.name(resource) + ", expires " + token.expiresAt();
-    }
-
-    private void write(Secret existing, Secret desired) {
-        if (existing == null) {
-            client.resource(desired).create();
-        } else if (!TokenSecret.same(existing, desired)) {
-            desired.getMetadata().setResourceVersion(existing.getMetadata().getResourceVersion());
-            client.resource(desired).update();
-        }
-    }
-
-    /** Revokes the replaced tokens whose grace period has ended; returns those still waiting. */
-    List<PendingRevocation> revokeDue(AdminClient admin, String databaseName, List<PendingRevocation> pending,
+    private static Optional<DatabaseToken> verified(String token, String databaseName, List<GatewayKey> keys,
             Instant now) {
-        List<PendingRevocation> due = pending.stream().filter(p -> !Instant.parse(p.revokeAfter()).isAfter(now)).toList();
-        if (due.isEmpty()) {
-            return pending;
+        try {
+            return Optional.of(Tokens.verify(token, databaseName, keys, now));
+        } catch (InvalidTokenException e) {
+            return Optional.empty();
         }
-        // A token past its expiry needs no revocation: the gateway refuses it anyway.
-        List<PendingRevocation> live = due.stream().filter(p -> Instant.parse(p.notAfter()).isAfter(now)).toList();
-        if (!live.isEmpty()) {
-            Instant latest = live.stream().map(p -> Instant.parse(p.notAfter())).max(Comparator.naturalOrder())
+    }
+
+    /**
+     * Revokes the replaced tokens whose grace period has ended, in calls within the gateway's limit; returns those
+     * still waiting. A failed call throws with nothing dropped: revoking an id twice is harmless.
+     */
+    List<PendingRevocation> revokeDue(Revoker admin, String databaseName, List<PendingRevocation> pending,
+            Instant now) {
+        List<PendingRevocation> due = pending.stream().filter(p -> !p.dueAt().isAfter(now)).toList();
+        // A token past its expiry needs no revocation: the gateway refuses it anyway. An id that is no token id (status
+        // edited by hand) names no token.
+        List<PendingRevocation> live = due.stream().filter(p -> p.expiresAt().isAfter(now))
+                .filter(p -> p.tokenId() != null && TOKEN_ID.matcher(p.tokenId()).matches()).toList();
+        for (int from = 0; from < live.size(); from += MAX_REVOCATIONS_PER_CALL) {
+            List<PendingRevocation> chunk = live.subList(from, Math.min(live.size(), from + MAX_REVOCATIONS_PER_CALL));
+            Instant latest = chunk.stream().map(PendingRevocation::expiresAt).max(Comparator.naturalOrder())
                     .orElseThrow();
-            admin.revoke(databaseName, live.stream().map(PendingRevocation::tokenId).toList(), latest);
+            admin.revoke(databaseName, chunk.stream().map(PendingRevocation::tokenId).toList(),
+                    latest.equals(Instant.MAX) ? null : latest);
         }
         List<PendingRevocation> remaining = new ArrayList<>(pending);
         remaining.removeAll(due);

@@ -3,29 +3,52 @@ package dev.kuratchi.operator.dodatabase;
 import dev.kuratchi.client.secret.MountedSecret;
 import dev.kuratchi.client.token.DatabaseToken;
 import dev.kuratchi.client.token.GatewayKey;
-import dev.kuratchi.client.token.InvalidTokenException;
-import dev.kuratchi.client.token.Tokens;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.Matcher;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfigBuilder;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The token Secret a DoDatabase writes: what it should hold, and whether an existing one still holds it. */
-public final class TokenSecret {
+/**
+ * The token Secret of a DoDatabase, as a JOSDK dependent resource: it says what the Secret should hold (the token the
+ * reconciler chose, see {@link #use}) and JOSDK creates or updates it, watching Secrets through a label-filtered
+ * informer. An update keeps what others put on the Secret (labels, annotations, finalizers); the data keys are the
+ * operator's alone, so a key it no longer writes (a gateway key no longer allowed) is removed.
+ */
+public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, DoDatabase> {
     public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
     public static final String MANAGED_BY = "kuratchi-operator";
-    public static final String DATABASE_LABEL = "kuratchi.dev/database";
+    // Annotations, not labels: a database name may end in '-' or '_', which no label value may.
+    public static final String DATABASE_ANNOTATION = "kuratchi.dev/database";
     public static final String TOKEN_ID_ANNOTATION = "kuratchi.dev/token-id";
     public static final String GATEWAY_KEY = "gatewayKey";
+    private static final String CONTENT = TokenSecret.class.getName() + ".content";
 
-    private TokenSecret() {}
+    /** What the Secret holds; {@code gatewayKey} only where the operator's configuration allows it. */
+    public record Content(String databaseName, URI endpoint, DatabaseToken token, Optional<GatewayKey> gatewayKey) {}
+
+    public TokenSecret() {
+        super(Secret.class);
+        configureWith(new KubernetesDependentResourceConfigBuilder<Secret>()
+                .withKubernetesDependentInformerConfig(InformerConfiguration.builder(Secret.class)
+                        .withLabelSelector(MANAGED_BY_LABEL + "=" + MANAGED_BY).build())
+                .build());
+    }
+
+    /** Sets what the Secret should hold in this reconcile; {@link #reconcile} then writes it if it differs. */
+    public static void use(Context<DoDatabase> context, Content content) {
+        context.managedWorkflowAndDependentResourceContext().put(CONTENT, content);
+    }
 
     public static String name(DoDatabase resource) {
         SecretSpec spec = resource.getSpec().getSecret();
@@ -33,63 +56,49 @@ public final class TokenSecret {
     }
 
     /** Whether the resource asks for the gateway key in its Secret (legacy kuratchi-sdk apps only). */
-    public static boolean includesGatewayKey(DoDatabase resource) {
+    public static boolean asksForGatewayKey(DoDatabase resource) {
         SecretSpec spec = resource.getSpec().getSecret();
         return spec != null && Boolean.TRUE.equals(spec.getIncludeGatewayKey());
     }
 
-    /** True when the Secret is owned (controller reference) by this very resource. */
+    /** True when the Secret is owned by this very resource (by uid). */
     public static boolean ownedBy(Secret secret, DoDatabase resource) {
         return secret.getMetadata().getOwnerReferences() != null && secret.getMetadata().getOwnerReferences().stream()
                 .anyMatch(ref -> resource.getMetadata().getUid().equals(ref.getUid()));
     }
 
-    /**
-     * The Secret's token when it verifies for this database with the gateway keys and every other key is as it
-     * should be; empty when something was changed by hand (or the token expired).
-     */
-    public static Optional<DatabaseToken> validToken(Secret secret, String databaseName, URI endpoint,
-            List<GatewayKey> keys, GatewayKey currentKey, boolean includeGatewayKey, Instant now) {
-        Map<String, String> data = decoded(secret);
-        try {
-            DatabaseToken token = Tokens.verify(data.get(MountedSecret.TOKEN), databaseName, keys, now);
-            boolean consistent = databaseName.equals(data.get(MountedSecret.DATABASE_NAME))
-                    && endpoint.toString().equals(data.get(MountedSecret.ENDPOINT))
-                    && token.expiresAt().toString().equals(data.get(MountedSecret.EXPIRES_AT))
-                    && (includeGatewayKey ? currentKey.reveal().equals(data.get(GATEWAY_KEY)) : !data.containsKey(GATEWAY_KEY));
-            return consistent ? Optional.of(token) : Optional.empty();
-        } catch (InvalidTokenException | IllegalArgumentException e) {
-            return Optional.empty();
-        }
+    /** The token text the Secret holds, if any. */
+    public static Optional<String> token(Secret secret) {
+        return Optional.ofNullable(decoded(secret).get(MountedSecret.TOKEN));
     }
 
-    public static boolean holdsToken(Secret secret) {
-        return decoded(secret).containsKey(MountedSecret.TOKEN);
+    @Override
+    protected ResourceID targetSecondaryResourceID(DoDatabase primary, Context<DoDatabase> context) {
+        return new ResourceID(name(primary), primary.getMetadata().getNamespace());
     }
 
-    /** The Secret as it should be, holding {@code token}. */
-    public static Secret desired(DoDatabase resource, String databaseName, URI endpoint, DatabaseToken token,
-            GatewayKey key) {
+    @Override
+    protected Secret desired(DoDatabase resource, Context<DoDatabase> context) {
+        Content content = context.managedWorkflowAndDependentResourceContext().getMandatory(CONTENT, Content.class);
         SecretSpec spec = resource.getSpec().getSecret();
         Map<String, String> labels = new HashMap<>(spec == null || spec.getLabels() == null ? Map.of() : spec.getLabels());
         labels.put(MANAGED_BY_LABEL, MANAGED_BY);
-        labels.put(DATABASE_LABEL, databaseName);
         Map<String, String> annotations = new HashMap<>(
                 spec == null || spec.getAnnotations() == null ? Map.of() : spec.getAnnotations());
-        annotations.put(TOKEN_ID_ANNOTATION, token.tokenId());
+        annotations.put(DATABASE_ANNOTATION, content.databaseName());
+        annotations.put(TOKEN_ID_ANNOTATION, content.token().tokenId());
         Map<String, String> data = new HashMap<>();
-        data.put(MountedSecret.DATABASE_NAME, databaseName);
-        data.put(MountedSecret.TOKEN, token.reveal());
-        data.put(MountedSecret.ENDPOINT, endpoint.toString());
-        data.put(MountedSecret.EXPIRES_AT, token.expiresAt().toString());
-        if (includesGatewayKey(resource)) {
-            data.put(GATEWAY_KEY, key.reveal());
-        }
+        data.put(MountedSecret.DATABASE_NAME, content.databaseName());
+        data.put(MountedSecret.TOKEN, content.token().reveal());
+        data.put(MountedSecret.ENDPOINT, content.endpoint().toString());
+        data.put(MountedSecret.EXPIRES_AT, content.token().expiresAt().toString());
+        content.gatewayKey().ifPresent(key -> data.put(GATEWAY_KEY, key.reveal()));
         Map<String, String> encoded = new HashMap<>();
         data.forEach((k, v) -> encoded.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
         return new SecretBuilder()
                 .withNewMetadata().withName(name(resource)).withNamespace(resource.getMetadata().getNamespace())
                 .withLabels(labels).withAnnotations(annotations)
+                // blockOwnerDeletion: kubectl delete --cascade=foreground waits for the Secret to go first.
                 .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(resource.getApiVersion())
                         .withKind(resource.getKind()).withName(resource.getMetadata().getName())
                         .withUid(resource.getMetadata().getUid()).withController(true).withBlockOwnerDeletion(true)
@@ -100,11 +109,14 @@ public final class TokenSecret {
                 .build();
     }
 
-    /** Whether two Secrets hold the same data, labels and annotations (what the operator manages). */
-    public static boolean same(Secret actual, Secret desired) {
-        return decoded(actual).equals(decoded(desired))
+    // The data must be exactly ours (JOSDK's default match would accept extra keys, such as a gateway key the
+    // configuration no longer allows); of labels and annotations only ours must be there.
+    @Override
+    public Matcher.Result<Secret> match(Secret actual, Secret desired, DoDatabase primary, Context<DoDatabase> context) {
+        boolean same = decoded(actual).equals(decoded(desired))
                 && containsAll(actual.getMetadata().getLabels(), desired.getMetadata().getLabels())
                 && containsAll(actual.getMetadata().getAnnotations(), desired.getMetadata().getAnnotations());
+        return Matcher.Result.computed(same, desired);
     }
 
     private static boolean containsAll(Map<String, String> actual, Map<String, String> desired) {

@@ -1,31 +1,52 @@
 package dev.kuratchi.operator.events;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.MicroTime;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Kubernetes events (events.k8s.io/v1) about a resource, shown by {@code kubectl describe}. Best effort: a failed
- * event never fails a reconcile. Messages are the conditions' messages, which never hold a secret.
+ * Kubernetes events (events.k8s.io/v1) about a resource, shown by {@code kubectl describe}. The same event again
+ * within {@link #SERIES_WINDOW} of the last one is counted on it (the event's {@code series}) instead of creating
+ * another, so a failure retried in a loop shows as one event with a count. Best effort: a failed event never fails
+ * a reconcile. Notes are the conditions' messages, which never hold a secret.
  */
 public final class EventRecorder {
+    public static final String NORMAL = "Normal";
+    public static final String WARNING = "Warning";
+    static final Duration SERIES_WINDOW = Duration.ofMinutes(10);
+    private static final int REMEMBERED = 4096;
     private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
     private static final DateTimeFormatter MICRO_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
             .withZone(ZoneOffset.UTC);
-    public static final String NORMAL = "Normal";
-    public static final String WARNING = "Warning";
+
+    private record Recorded(String name, int count, Instant last) {}
 
     private final KubernetesClient client;
     private final Clock clock;
     private final String controller;
+    // The most recent events, so a repeat finds the one to count on; bounded, the oldest forgotten first.
+    private final Map<String, Recorded> recent = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Recorded> eldest) {
+            return size() > REMEMBERED;
+        }
+    };
 
     public EventRecorder(KubernetesClient client, Clock clock, String controller) {
         this.client = client;
@@ -35,24 +56,62 @@ public final class EventRecorder {
 
     public void record(HasMetadata resource, String type, String reason, String action, String note) {
         String namespace = resource.getMetadata().getNamespace();
+        String text = note.length() > 1000 ? note.substring(0, 1000) : note;
+        String key = String.join("\u0000", resource.getMetadata().getUid(), type, reason, action, text);
+        Instant now = clock.instant();
+        Recorded previous;
+        synchronized (recent) {
+            previous = recent.get(key);
+        }
         try {
-            client.resource(new EventBuilder()
-                    .withNewMetadata().withName(resource.getMetadata().getName() + "." + UUID.randomUUID().toString()
-                            .substring(0, 8)).withNamespace(namespace).endMetadata()
-                    .withEventTime(new io.fabric8.kubernetes.api.model.MicroTime(MICRO_TIME.format(clock.instant())))
-                    .withReportingController(controller)
-                    .withReportingInstance(controller)
-                    .withAction(action)
-                    .withReason(reason)
-                    .withType(type)
-                    .withNote(note.length() > 1000 ? note.substring(0, 1000) : note)
-                    .withRegarding(new ObjectReferenceBuilder().withApiVersion(resource.getApiVersion())
-                            .withKind(resource.getKind()).withName(resource.getMetadata().getName())
-                            .withNamespace(namespace).withUid(resource.getMetadata().getUid()).build())
-                    .build()).create();
+            Recorded recorded = previous != null && previous.last().plus(SERIES_WINDOW).isAfter(now)
+                    ? repeat(namespace, previous, now) : null;
+            if (recorded == null) {
+                recorded = create(resource, type, reason, action, text, now);
+            }
+            synchronized (recent) {
+                recent.put(key, recorded);
+            }
         } catch (KubernetesClientException e) {
             LOG.debug("could not record event {} for {}/{}: {}", reason, namespace, resource.getMetadata().getName(),
                     e.getMessage());
         }
+    }
+
+    /** Counts a repeat on the earlier event; null when that event is gone (expired), so a new one is made. */
+    private Recorded repeat(String namespace, Recorded previous, Instant now) {
+        int count = previous.count() + 1;
+        try {
+            client.resources(Event.class).inNamespace(namespace).withName(previous.name())
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"series\":{\"count\":" + count
+                            + ",\"lastObservedTime\":\"" + MICRO_TIME.format(now) + "\"}}");
+            return new Recorded(previous.name(), count, now);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404) {
+                throw e;
+            }
+            // The event expired meanwhile (the API server keeps events for an hour by default).
+            return null;
+        }
+    }
+
+    private Recorded create(HasMetadata resource, String type, String reason, String action, String note,
+            Instant now) {
+        String namespace = resource.getMetadata().getNamespace();
+        String name = resource.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 8);
+        client.resource(new EventBuilder()
+                .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
+                .withEventTime(new MicroTime(MICRO_TIME.format(now)))
+                .withReportingController(controller)
+                .withReportingInstance(controller)
+                .withAction(action)
+                .withReason(reason)
+                .withType(type)
+                .withNote(note)
+                .withRegarding(new ObjectReferenceBuilder().withApiVersion(resource.getApiVersion())
+                        .withKind(resource.getKind()).withName(resource.getMetadata().getName())
+                        .withNamespace(namespace).withUid(resource.getMetadata().getUid()).build())
+                .build()).create();
+        return new Recorded(name, 1, now);
     }
 }

@@ -17,7 +17,7 @@ class OperatorConfigTest {
     private static final Map<String, String> MINIMAL = Map.of(
             "KURATCHI_CF_API_TOKEN", "cf-token-value",
             "KURATCHI_CF_ACCOUNT_ID", "0123456789abcdef0123456789abcdef",
-            "KURATCHI_GATEWAY_KEY", "gateway-key-value");
+            "KURATCHI_GATEWAY_KEY", "gateway-key-value-0123456789abcdef");
 
     private static Map<String, String> with(String key, String value) {
         Map<String, String> env = new HashMap<>(MINIMAL);
@@ -38,6 +38,9 @@ class OperatorConfigTest {
         assertThat(config.reconcileThreads()).isEqualTo(10);
         assertThat(config.revocationGracePeriod()).isEqualTo(Duration.ofMinutes(5));
         assertThat(config.cloudflareRequestsPerWindow()).isLessThan(1200);
+        assertThat(config.gatewayKeyNamespaces()).as("no namespace may hold the gateway key by default").isEmpty();
+        assertThat(config.adoptionNamespaces()).isEmpty();
+        assertThat(config.storageCheckInterval()).isEqualTo(Duration.ofMinutes(10));
         assertThat(config.toString()).doesNotContain("cf-token-value", "gateway-key-value");
     }
 
@@ -48,7 +51,9 @@ class OperatorConfigTest {
                 "KURATCHI_GATEWAY_URL", "http://127.0.0.1:5678/kuratchi-do-internal",
                 "KURATCHI_WATCH_NAMESPACES", "team-a, team-b", "KURATCHI_RECONCILE_THREADS", "4",
                 "KURATCHI_TOKEN_REVOCATION_GRACE", "30s", "KURATCHI_WORKERS_SUBDOMAIN", "acct",
-                "KURATCHI_GATEWAY_KEY_PREVIOUS", "old-key"));
+                "KURATCHI_GATEWAY_KEY_PREVIOUS", "old-key-value-0123456789abcdefghij",
+                "KURATCHI_GATEWAY_KEY_NAMESPACES", "legacy", "KURATCHI_ADOPTION_NAMESPACES", "migration,legacy",
+                "KURATCHI_STORAGE_CHECK_INTERVAL", "2m"));
         OperatorConfig config = OperatorConfig.fromEnvironment(env);
         assertThat(config.cloudflareApiBaseUrl()).isEqualTo(URI.create("http://127.0.0.1:1234/client/v4"));
         assertThat(config.gatewayEndpoint("ignored")).isEqualTo(URI.create("http://127.0.0.1:5678/kuratchi-do-internal"));
@@ -57,14 +62,30 @@ class OperatorConfigTest {
         assertThat(config.revocationGracePeriod()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.workersSubdomain()).contains("acct");
         assertThat(config.previousGatewayKey()).isPresent();
+        assertThat(config.gatewayKeyNamespaces()).isEqualTo(Set.of("legacy"));
+        assertThat(config.adoptionNamespaces()).isEqualTo(Set.of("migration", "legacy"));
+        assertThat(config.storageCheckInterval()).isEqualTo(Duration.ofMinutes(2));
+    }
+
+    @Test
+    void aGatewayKeyShorterThan32BytesIsRefusedAtStartUp() {
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_GATEWAY_KEY", "short-key")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("KURATCHI_GATEWAY_KEY is shorter than 32 bytes")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("short-key"));
+        assertThat(OperatorConfig.fromEnvironment(with("KURATCHI_GATEWAY_KEY", "k".repeat(32))).gatewayKey().reveal())
+                .hasSize(32);
+        Map<String, String> previous = with("KURATCHI_GATEWAY_KEY_PREVIOUS", "old-key");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(previous))
+                .hasMessageContaining("KURATCHI_GATEWAY_KEY_PREVIOUS is shorter than 32 bytes");
     }
 
     @Test
     void secretsFromMountedFiles(@TempDir Path dir) throws Exception {
-        Path key = Files.writeString(dir.resolve("key"), "from-file\n");
+        Path key = Files.writeString(dir.resolve("key"), "from-file-0123456789abcdef0123456789\n");
         Map<String, String> env = with("KURATCHI_GATEWAY_KEY", null);
         env.put("KURATCHI_GATEWAY_KEY_FILE", key.toString());
-        assertThat(OperatorConfig.fromEnvironment(env).gatewayKey().reveal()).isEqualTo("from-file");
+        assertThat(OperatorConfig.fromEnvironment(env).gatewayKey().reveal())
+                .isEqualTo("from-file-0123456789abcdef0123456789");
         env.put("KURATCHI_GATEWAY_KEY_FILE", dir.resolve("missing").toString());
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(env)).hasMessageContaining("cannot read KURATCHI_GATEWAY_KEY_FILE");
     }

@@ -3,78 +3,260 @@ package dev.kuratchi.operator.dodatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kuratchi.client.admin.Adoption;
 import dev.kuratchi.client.admin.Migration;
+import dev.kuratchi.client.gateway.GatewayException;
+import dev.kuratchi.client.token.DatabaseToken;
+import dev.kuratchi.client.token.GatewayKey;
+import dev.kuratchi.client.token.Tokens;
+import dev.kuratchi.operator.status.Redaction;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The reconciler's decisions as pure functions. */
 class DecisionsTest {
     private static final Instant NOW = Instant.parse("2026-11-25T12:00:00Z");
     private static final Instant LATER = NOW.plusSeconds(60);
+    private static final String EPOCH = "0123456789abcdef";
+    private static final String ID = EPOCH + "0000000000000001";
 
-    @Test
-    void aValidTokenIsKeptUntilItsRenewalTime() {
-        assertThat(TokenDecision.decide(true, false, LATER, NOW, null, null)).isEmpty();
-        assertThat(TokenDecision.decide(true, false, NOW, NOW, null, null)).contains(TokenDecision.Reason.DueForRenewal);
-        assertThat(TokenDecision.decide(true, false, NOW.minusSeconds(1), NOW, null, null))
-                .contains(TokenDecision.Reason.DueForRenewal);
+    private static TokenDecision.Observed held(String id, String statusId) {
+        return new TokenDecision.Observed(true, true, false, id, statusId, EPOCH, false, LATER);
+    }
+
+    private static Optional<TokenDecision.Reason> decide(TokenDecision.Observed observed) {
+        return TokenDecision.decide(observed, NOW, null, null);
     }
 
     @Test
-    void aMissingOrTamperedTokenIsReplaced() {
-        assertThat(TokenDecision.decide(false, false, LATER, NOW, null, null)).contains(TokenDecision.Reason.Missing);
-        assertThat(TokenDecision.decide(true, true, LATER, NOW, null, null)).contains(TokenDecision.Reason.Tampered);
+    void aValidCurrentTokenIsKeptUntilItsRenewalTime() {
+        assertThat(decide(held(ID, ID))).isEmpty();
+        var due = new TokenDecision.Observed(true, true, false, ID, ID, EPOCH, false, NOW);
+        assertThat(decide(due)).contains(TokenDecision.Reason.DueForRenewal);
+    }
+
+    @Test
+    void aMissingOrInvalidTokenIsReplaced() {
+        assertThat(decide(new TokenDecision.Observed(false, false, false, null, ID, EPOCH, false, NOW)))
+                .contains(TokenDecision.Reason.Missing);
+        assertThat(decide(new TokenDecision.Observed(true, false, false, null, ID, EPOCH, false, NOW)))
+                .contains(TokenDecision.Reason.Invalid);
+    }
+
+    @Test
+    void aSecretRestoredFromABackupWithAnotherTokenThanStatusNamesIsNotKept() {
+        String older = EPOCH + "00000000000000aa";
+        assertThat(decide(held(older, ID))).contains(TokenDecision.Reason.NotCurrent);
+        // A token written just before a crash lost the status update: status names none.
+        assertThat(decide(held(ID, null))).contains(TokenDecision.Reason.NotCurrent);
+    }
+
+    @Test
+    void aTokenSignedWithTheKeyBeingRotatedOutIsReplaced() {
+        assertThat(decide(new TokenDecision.Observed(true, true, true, ID, ID, EPOCH, false, LATER)))
+                .contains(TokenDecision.Reason.SignedWithPreviousKey);
+    }
+
+    @Test
+    void aTokenOfAnEarlierEpochOrLongerThanTheTtlNowAllowsIsReplaced() {
+        assertThat(decide(held("ffffffffffffffff0000000000000001", "ffffffffffffffff0000000000000001")))
+                .contains(TokenDecision.Reason.WrongEpoch);
+        assertThat(decide(new TokenDecision.Observed(true, true, false, ID, ID, EPOCH, true, LATER)))
+                .contains(TokenDecision.Reason.TtlShortened);
     }
 
     @Test
     void onlyANewRotateValueRotates() {
-        assertThat(TokenDecision.decide(true, false, LATER, NOW, "1", null)).contains(TokenDecision.Reason.RotationRequested);
-        assertThat(TokenDecision.decide(true, false, LATER, NOW, "2", "1")).contains(TokenDecision.Reason.RotationRequested);
-        assertThat(TokenDecision.decide(true, false, LATER, NOW, "1", "1")).isEmpty();
+        assertThat(TokenDecision.decide(held(ID, ID), NOW, "1", null)).contains(TokenDecision.Reason.RotationRequested);
+        assertThat(TokenDecision.decide(held(ID, ID), NOW, "2", "1")).contains(TokenDecision.Reason.RotationRequested);
+        assertThat(TokenDecision.decide(held(ID, ID), NOW, "1", "1")).isEmpty();
+    }
+
+    private static final GatewayKey KEY = GatewayKey.of("decisions-test-gateway-key-0123456789");
+    private static final GatewayKey OLD_KEY = GatewayKey.of("decisions-test-previous-key-0123456789");
+
+    private static TokenKeeper keeper() {
+        return new TokenKeeper(new Tokens(KEY, Clock.fixed(NOW, ZoneOffset.UTC)), List.of(KEY, OLD_KEY),
+                Duration.ofMinutes(5));
+    }
+
+    private static DoDatabaseStatus statusNaming(DatabaseToken token) {
+        DoDatabaseStatus status = new DoDatabaseStatus();
+        status.setEpoch(EPOCH);
+        status.setToken(new TokenStatus(token.tokenId(), token.expiresAt().toString(), null));
+        return status;
     }
 
     @Test
-    void theHolderOfAClaimKeepsItOtherwiseTheOldestWins() {
-        var old = new DatabaseClaims.Claimant("a", "old", NOW.minusSeconds(100), false);
-        var young = new DatabaseClaims.Claimant("b", "young", NOW, false);
-        var holder = new DatabaseClaims.Claimant("c", "holder", NOW.plusSeconds(50), true);
-        assertThat(DatabaseClaims.owner(List.of(young, old))).contains(old);
-        assertThat(DatabaseClaims.owner(List.of(old, young, holder))).contains(holder);
-        var twin = new DatabaseClaims.Claimant("a", "also-old", NOW.minusSeconds(100), false);
-        assertThat(DatabaseClaims.owner(List.of(old, twin))).contains(twin).isEqualTo(DatabaseClaims.owner(List.of(twin, old)));
-        assertThat(DatabaseClaims.owner(List.of())).isEqualTo(Optional.empty());
+    void everyReplacedTokenIsScheduledForRevocationTheOneStatusNamedAndAStrayOneInTheSecret() {
+        TokenPolicy policy = TokenPolicy.of(null);
+        DatabaseToken current = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c1", NOW.plus(Duration.ofDays(20))
+                .toEpochMilli());
+        DatabaseToken stray = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c2", NOW.plus(Duration.ofDays(30))
+                .toEpochMilli());
+        AtomicInteger confirmations = new AtomicInteger();
+        TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.of(stray.reveal()), statusNaming(current), policy,
+                null, () -> {
+                    confirmations.incrementAndGet();
+                    return EPOCH;
+                }, NOW);
+        assertThat(outcome.reissued()).contains(TokenDecision.Reason.NotCurrent);
+        assertThat(outcome.token().tokenId()).startsWith(EPOCH).isNotIn(current.tokenId(), stray.tokenId());
+        assertThat(outcome.pending()).extracting(PendingRevocation::tokenId)
+                .containsExactly(current.tokenId(), stray.tokenId());
+        assertThat(outcome.pending()).allSatisfy(p -> assertThat(p.revokeAfter())
+                .isEqualTo(NOW.plus(Duration.ofMinutes(5)).toString()));
+        assertThat(confirmations).as("the epoch comes from the gateway, once").hasValue(1);
     }
 
     @Test
-    void durationsAreGoStylePlusDays() {
-        assertThat(Durations.parse("720h")).isEqualTo(Duration.ofDays(30));
-        assertThat(Durations.parse("1h30m")).isEqualTo(Duration.ofMinutes(90));
-        assertThat(Durations.parse("30d")).isEqualTo(Duration.ofDays(30));
-        assertThat(Durations.parse("1500ms")).isEqualTo(Duration.ofMillis(1500));
-        for (String bad : new String[] {"", "soon", "10", "1.5h", "-1h", "1H", "h"}) {
-            assertThatThrownBy(() -> Durations.parse(bad)).as(bad).hasMessageContaining("720h");
+    void keepingATokenAsksTheGatewayNothing() {
+        DatabaseToken current = Tokens.sign(KEY, "shop", ID, NOW.plus(Duration.ofDays(20)).toEpochMilli());
+        TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.of(current.reveal()), statusNaming(current),
+                TokenPolicy.of(null), null, () -> {
+                    throw new AssertionError("a kept token needs no confirmation");
+                }, NOW);
+        assertThat(outcome.reissued()).isEmpty();
+        assertThat(outcome.token()).isEqualTo(current);
+        assertThat(outcome.pending()).isEmpty();
+    }
+
+    @Test
+    void aTokenSignedWithThePreviousKeyIsReissuedWithTheCurrentOne() {
+        DatabaseToken old = Tokens.sign(OLD_KEY, "shop", ID, NOW.plus(Duration.ofDays(20)).toEpochMilli());
+        TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.of(old.reveal()), statusNaming(old),
+                TokenPolicy.of(null), null, () -> EPOCH, NOW);
+        assertThat(outcome.reissued()).contains(TokenDecision.Reason.SignedWithPreviousKey);
+        assertThat(Tokens.verify(outcome.token().reveal(), "shop", List.of(KEY), NOW)).isEqualTo(outcome.token());
+        assertThat(outcome.pending()).extracting(PendingRevocation::tokenId).containsExactly(old.tokenId());
+    }
+
+    @Test
+    void revocationsGoInChunksWithinTheGatewaysLimitAndHandEditedEntriesDoNotBreakThem() {
+        List<PendingRevocation> pending = new java.util.ArrayList<>();
+        for (int i = 0; i < 2500; i++) {
+            pending.add(new PendingRevocation(String.format("%032x", i), NOW.plus(Duration.ofDays(1)).toString(),
+                    NOW.minusSeconds(1).toString()));
         }
+        pending.add(new PendingRevocation("not-a-token-id", "garbage", "garbage"));
+        PendingRevocation later = new PendingRevocation(String.format("%032x", 9999),
+                NOW.plus(Duration.ofDays(1)).toString(), LATER.toString());
+        pending.add(later);
+        List<List<String>> chunks = new java.util.ArrayList<>();
+        List<PendingRevocation> remaining = keeper().revokeDue((db, ids, notAfter) -> chunks.add(ids), "shop", pending,
+                NOW);
+        assertThat(chunks).extracting(List::size).containsExactly(1000, 1000, 500);
+        assertThat(remaining).containsExactly(later);
     }
 
     @Test
-    void tokenPolicyDefaultsAndLimits() {
+    void tokenPolicyDefaultsAndBounds() {
         assertThat(TokenPolicy.of(null)).isEqualTo(new TokenPolicy(Duration.ofDays(30), Duration.ofDays(10)));
         TokenSpec spec = new TokenSpec();
         spec.setTtl("2h");
         assertThat(TokenPolicy.of(spec).renewBefore()).isEqualTo(Duration.ofMinutes(40));
-        spec.setRenewBefore("2h");
-        assertThatThrownBy(() -> TokenPolicy.of(spec)).hasMessageContaining("must be shorter than spec.token.ttl");
-        spec.setTtl("30s");
+        spec.setRenewBefore("1h56m");
+        assertThatThrownBy(() -> TokenPolicy.of(spec)).hasMessageContaining("at least 5m between renewals");
+        spec.setRenewBefore("1h55m");
+        assertThat(TokenPolicy.of(spec).renewBefore()).isEqualTo(Duration.ofMinutes(115));
         spec.setRenewBefore(null);
-        assertThatThrownBy(() -> TokenPolicy.of(spec)).hasMessageContaining("at least 1m");
-        spec.setTtl("forever");
-        assertThatThrownBy(() -> TokenPolicy.of(spec)).isInstanceOf(InvalidSpecException.class)
-                .hasMessageContaining("spec.token.ttl");
+        spec.setTtl("9m");
+        assertThatThrownBy(() -> TokenPolicy.of(spec)).hasMessageContaining("from 10m to 8760h");
+        spec.setTtl("8761h");
+        assertThatThrownBy(() -> TokenPolicy.of(spec)).hasMessageContaining("from 10m to 8760h");
+        for (String bad : new String[] {"forever", "99999999999999999999h", "30d", "-1h", "1.5h"}) {
+            spec.setTtl(bad);
+            assertThatThrownBy(() -> TokenPolicy.of(spec)).as(bad).isInstanceOf(InvalidSpecException.class)
+                    .hasMessageContaining("spec.token.ttl");
+        }
+    }
+
+    @Test
+    void durationsAreGoStyleWholeNumbersAndNeverOverflow() {
+        assertThat(Durations.parse("720h")).isEqualTo(Duration.ofDays(30));
+        assertThat(Durations.parse("1h30m")).isEqualTo(Duration.ofMinutes(90));
+        assertThat(Durations.parse("1500ms")).isEqualTo(Duration.ofMillis(1500));
+        assertThat(Durations.parse("999999h999999h999999h")).isEqualTo(Duration.ofHours(2999997));
+        for (String bad : new String[] {"", "soon", "10", "1.5h", "-1h", "1H", "h", "30d", "9999999h",
+                "1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h1h"}) {
+            assertThatThrownBy(() -> Durations.parse(bad)).as(bad).hasMessageContaining("720h");
+        }
+        assertThat(Durations.format(Duration.ofMinutes(90))).isEqualTo("1h30m");
+        assertThat(Durations.format(Duration.ofHours(8760))).isEqualTo("8760h");
+        assertThat(Durations.format(Duration.ofSeconds(5))).isEqualTo("5s");
+    }
+
+    @Test
+    void tenancyRulesAllowTheGatewayKeyAndForeignAdoptionOnlyWhereConfigured() {
+        TenancyRules none = new TenancyRules(Set.of(), Set.of());
+        assertThat(none.mayHoldGatewayKey("team-a")).isFalse();
+        assertThat(none.adoption("team-a", ExistingData.Refuse)).isEqualTo(Adoption.NONE);
+        assertThat(none.adoption("team-a", null)).isEqualTo(Adoption.NONE);
+        assertThat(none.adoption("team-a", ExistingData.Adopt)).isEqualTo(Adoption.SAME_NAMESPACE);
+        TenancyRules some = new TenancyRules(Set.of("legacy"), Set.of("migration"));
+        assertThat(some.mayHoldGatewayKey("legacy")).isTrue();
+        assertThat(some.mayHoldGatewayKey("migration")).isFalse();
+        assertThat(some.adoption("migration", ExistingData.Adopt)).isEqualTo(Adoption.ANY);
+        assertThat(some.adoption("migration", ExistingData.Refuse)).isEqualTo(Adoption.NONE);
+        assertThat(some.adoption("legacy", ExistingData.Adopt)).isEqualTo(Adoption.SAME_NAMESPACE);
+    }
+
+    @Test
+    void gatewayFailuresAreClassifiedAndOnlyAMissingWorkerRechecksTheDeployment() {
+        var gone = new GatewayException(404, "http_404", "gateway answered HTTP 404 without a JSON body");
+        var replaced = new GatewayException(405, "http_405", "Method not allowed");
+        var unreachable = new GatewayException(0, "unreachable", "gateway unreachable");
+        var busy = new GatewayException(503, "http_503", "gateway answered HTTP 503 without a JSON body");
+        var limited = new GatewayException(429, "rate_limited", "slow down");
+        var tooLarge = new GatewayException(413, "body_too_large", "Request body is larger than the limit");
+        var key = new GatewayException(401, "invalid_gateway_key", "Invalid or missing gateway key");
+        var bad = new GatewayException(400, "invalid_request", "tokenIds[0] is not a token id");
+        for (var e : List.of(gone, replaced, unreachable)) {
+            assertThat(GatewayFailures.workerMayBeGone(e)).as(e.toString()).isTrue();
+            assertThat(GatewayFailures.of("X", e).isTransient()).isTrue();
+            assertThat(GatewayFailures.of("X", e).reason()).isEqualTo("GatewayNotFound");
+        }
+        for (var e : List.of(busy, limited, tooLarge, key, bad)) {
+            assertThat(GatewayFailures.workerMayBeGone(e)).as(e.toString()).isFalse();
+        }
+        assertThat(GatewayFailures.of("X", busy).isTransient()).isTrue();
+        assertThat(GatewayFailures.of("X", limited).isTransient()).isTrue();
+        assertThat(GatewayFailures.of("X", tooLarge).isTransient()).isFalse();
+        assertThat(GatewayFailures.of("X", tooLarge).reason()).isEqualTo("RequestTooLarge");
+        assertThat(GatewayFailures.of("X", key).reason()).isEqualTo("GatewayKeyRejected");
+        assertThat(GatewayFailures.of("X", bad).isTransient()).isFalse();
+        assertThat(GatewayFailures.of("X", bad).reason()).isEqualTo("GatewayRejected");
+    }
+
+    @Test
+    void redactionTakesKeysAndTokensOutOfForeignText() {
+        DatabaseToken token = Tokens.sign(KEY, "shop", ID, NOW.toEpochMilli());
+        Redaction redaction = new Redaction(List.of(KEY, OLD_KEY));
+        String text = "refused " + token.reveal() + " with " + KEY.reveal() + " and " + OLD_KEY.reveal();
+        assertThat(redaction.scrub(text)).isEqualTo("refused <redacted> with <redacted> and <redacted>");
+        assertThat(redaction.scrub(null)).isNull();
+    }
+
+    @Test
+    void storageChecksSpreadFirstChecksOverOneIntervalThenComeEveryInterval() {
+        StorageChecks checks = new StorageChecks(Duration.ofMinutes(10));
+        for (int i = 0; i < 50; i++) {
+            assertThat(checks.nextCheck("uid-" + i, NOW)).isBetween(NOW, NOW.plus(Duration.ofMinutes(10)));
+        }
+        checks.checked("uid-0", NOW);
+        assertThat(checks.due("uid-0", NOW.plus(Duration.ofMinutes(9)))).isFalse();
+        assertThat(checks.due("uid-0", NOW.plus(Duration.ofMinutes(10)))).isTrue();
+        checks.forget("uid-0");
+        assertThat(checks.nextCheck("uid-0", LATER)).isBetween(LATER, LATER.plus(Duration.ofMinutes(10)));
     }
 
     @Test

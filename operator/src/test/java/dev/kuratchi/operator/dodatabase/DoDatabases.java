@@ -1,13 +1,16 @@
 package dev.kuratchi.operator.dodatabase;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.kuratchi.client.gateway.GatewayClient;
 import dev.kuratchi.client.gateway.GatewayConnection;
+import dev.kuratchi.client.gateway.GatewayException;
 import dev.kuratchi.client.token.DatabaseToken;
 import dev.kuratchi.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -33,6 +36,23 @@ public final class DoDatabases {
         spec.accept(s);
         resource.setSpec(s);
         return client.resource(resource).create();
+    }
+
+    /** A ConfigMap of migrations, labelled so the operator sees it. */
+    public void migrations(String namespace, String name, Map<String, String> migrations) {
+        client.resource(new ConfigMapBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+                .addToLabels(DoDatabaseReconciler.MIGRATIONS_LABEL, "true").endMetadata().addToData(migrations).build())
+                .create();
+    }
+
+    /** Changes an annotation on the resource, which makes the operator reconcile it now. */
+    public void annotate(String namespace, String name, String key, String value) {
+        client.resources(DoDatabase.class).inNamespace(namespace).withName(name).edit(d -> {
+            d.getMetadata().setAnnotations(new java.util.HashMap<>(
+                    d.getMetadata().getAnnotations() == null ? Map.of() : d.getMetadata().getAnnotations()));
+            d.getMetadata().getAnnotations().put(key, value);
+            return d;
+        });
     }
 
     public DoDatabase get(String namespace, String name) {
@@ -69,11 +89,26 @@ public final class DoDatabases {
         return decoded;
     }
 
+    /** The token a Secret holds. */
+    public String token(String namespace, String secretName) {
+        return data(secret(namespace, secretName)).get("token");
+    }
+
+    /** The gateway refuses the client's token as revoked (by id, or by a new epoch). */
+    public static void assertRevoked(GatewayClient client) {
+        assertThatThrownBy(() -> client.query("SELECT 1")).isInstanceOfSatisfying(GatewayException.class,
+                e -> assertThat(e.code()).isEqualTo("token_revoked"));
+    }
+
     /** A gateway client built from a token Secret, as an app that mounts it would. */
     public static GatewayClient gateway(Secret secret) {
-        Map<String, String> data = data(secret);
-        DatabaseToken token = DatabaseToken.parse(data.get("token"));
-        return GatewayClient.builder().connectionSource(new GatewayConnection(URI.create(data.get("endpoint")),
-                data.get("databaseName"), token)).build();
+        return gatewayFor(secret, data(secret).get("token"));
+    }
+
+    /** A gateway client at the Secret's endpoint with another token (one an app kept from before). */
+    public static GatewayClient gatewayFor(Secret secret, String token) {
+        DatabaseToken parsed = DatabaseToken.parse(token);
+        return GatewayClient.builder().connectionSource(new GatewayConnection(URI.create(data(secret).get("endpoint")),
+                parsed.databaseName(), parsed)).build();
     }
 }

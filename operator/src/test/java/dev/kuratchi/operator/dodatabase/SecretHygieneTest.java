@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import dev.kuratchi.client.gateway.GatewayClient;
 import dev.kuratchi.client.gateway.GatewayException;
 import dev.kuratchi.operator.support.OperatorHarness;
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.ByteArrayOutputStream;
@@ -33,8 +32,7 @@ class SecretHygieneTest {
         List<String> texts = new ArrayList<>();
         try (OperatorHarness harness = new OperatorHarness(Map.of())) {
             DoDatabases dbs = new DoDatabases(harness.client());
-            harness.client().resource(new ConfigMapBuilder().withNewMetadata().withName("leaky").withNamespace("hygiene")
-                    .endMetadata().addToData("0001_bad.sql", "CREATE TABLE (").build()).create();
+            dbs.migrations("hygiene", "leaky", Map.of("0001_bad.sql", "CREATE TABLE ("));
             dbs.create("hygiene", "plain", spec -> { });
             dbs.create("hygiene", "failing", spec -> {
                 SchemaSource schema = new SchemaSource();

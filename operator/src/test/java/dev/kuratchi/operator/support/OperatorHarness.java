@@ -1,7 +1,10 @@
 package dev.kuratchi.operator.support;
 
 import dev.kuratchi.client.admin.AdminClient;
+import dev.kuratchi.client.gateway.GatewayClient;
+import dev.kuratchi.client.gateway.GatewayConnection;
 import dev.kuratchi.client.gateway.GatewayTransport;
+import dev.kuratchi.client.token.DatabaseToken;
 import dev.kuratchi.client.token.GatewayKey;
 import dev.kuratchi.operator.OperatorFactory;
 import dev.kuratchi.operator.config.OperatorConfig;
@@ -9,7 +12,6 @@ import dev.kuratchi.operator.dodatabase.DoDatabase;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -24,8 +26,10 @@ public final class OperatorHarness implements AutoCloseable {
     private final TestCluster cluster;
     private final boolean ownsCluster;
     private final EmulatorProcess emulator;
+    private final boolean ownsEmulator;
     private final Operator operator;
     private final PrometheusMeterRegistry registry = OperatorFactory.newRegistry();
+    private final TestClock clock = new TestClock();
     private final OperatorConfig config;
 
     /** A fresh mock cluster and emulator. */
@@ -33,16 +37,26 @@ public final class OperatorHarness implements AutoCloseable {
         this(new MockCluster(), true, EmulatorProcess.start(), extraEnvironment);
     }
 
-    /** The operator on a given cluster (kept open on close when not owned) and emulator (always closed). */
+    /** The operator on a given cluster (kept open on close when not owned) and emulator (closed with it). */
     public OperatorHarness(TestCluster cluster, boolean ownsCluster, EmulatorProcess emulator,
+            Map<String, String> extraEnvironment) {
+        this(cluster, ownsCluster, emulator, true, extraEnvironment);
+    }
+
+    /**
+     * The operator on a given cluster and emulator, each closed with it only when owned: a test stops one operator
+     * and starts another on the same cluster and Cloudflare account, as a restart or an upgrade does.
+     */
+    public OperatorHarness(TestCluster cluster, boolean ownsCluster, EmulatorProcess emulator, boolean ownsEmulator,
             Map<String, String> extraEnvironment) {
         this.cluster = cluster;
         this.ownsCluster = ownsCluster;
         this.emulator = emulator;
+        this.ownsEmulator = ownsEmulator;
         Map<String, String> env = environment(emulator);
         env.putAll(extraEnvironment);
         config = OperatorConfig.fromEnvironment(env);
-        operator = OperatorFactory.create(config, cluster.client(), registry, Clock.systemUTC(), o -> {
+        operator = OperatorFactory.create(config, cluster.client(), registry, clock, o -> {
             o.withCloseClientOnStop(false);
             cluster.tune(o);
         });
@@ -58,6 +72,11 @@ public final class OperatorHarness implements AutoCloseable {
                 "KURATCHI_GATEWAY_KEY", GATEWAY_KEY,
                 "KURATCHI_GATEWAY_URL", emulator.gatewayUrl(SCRIPT).toString(),
                 "KURATCHI_TOKEN_REVOCATION_GRACE", "1s"));
+    }
+
+    /** The operator's clock: move it to reach renewal times. */
+    public TestClock clock() {
+        return clock;
     }
 
     public Operator operator() {
@@ -80,6 +99,13 @@ public final class OperatorHarness implements AutoCloseable {
         return new AdminClient(emulator.gatewayUrl(SCRIPT), GatewayKey.of(GATEWAY_KEY), GatewayTransport.withDefaults());
     }
 
+    /** A gateway client with {@code token}, as an app that holds it would use it. */
+    public GatewayClient app(String token) {
+        DatabaseToken parsed = DatabaseToken.parse(token);
+        return GatewayClient.builder().connectionSource(new GatewayConnection(emulator.gatewayUrl(SCRIPT),
+                parsed.databaseName(), parsed)).build();
+    }
+
     public DoDatabase get(String namespace, String name) {
         return client().resources(DoDatabase.class).inNamespace(namespace).withName(name).get();
     }
@@ -87,7 +113,9 @@ public final class OperatorHarness implements AutoCloseable {
     @Override
     public void close() throws Exception {
         operator.stop();
-        emulator.close();
+        if (ownsEmulator) {
+            emulator.close();
+        }
         if (ownsCluster) {
             cluster.close();
         }
