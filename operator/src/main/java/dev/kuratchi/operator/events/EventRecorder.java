@@ -81,10 +81,12 @@ public final class EventRecorder {
     /** Counts a repeat on the earlier event; null when that event is gone (expired), so a new one is made. */
     private Recorded repeat(String namespace, Recorded previous, Instant now) {
         int count = previous.count() + 1;
+        // Patched through an object that names it, so the client does not read the event first.
+        Event named = new EventBuilder().withNewMetadata().withName(previous.name()).withNamespace(namespace)
+                .endMetadata().build();
         try {
-            client.resources(Event.class).inNamespace(namespace).withName(previous.name())
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"series\":{\"count\":" + count
-                            + ",\"lastObservedTime\":\"" + MICRO_TIME.format(now) + "\"}}");
+            client.resource(named).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"series\":{\"count\":" + count
+                    + ",\"lastObservedTime\":\"" + MICRO_TIME.format(now) + "\"}}");
             return new Recorded(previous.name(), count, now);
         } catch (KubernetesClientException e) {
             if (e.getCode() != 404) {
