@@ -2,7 +2,8 @@
 # A real Kubernetes control plane on this machine, built from Go modules (see README.md beside this file).
 #
 #   cluster.sh build        build kube-apiserver, kube-controller-manager, kubectl and etcd once into the cache
-#   cluster.sh up [DIR]     start etcd, kube-apiserver (RBAC on) and kube-controller-manager on free loopback
+#   cluster.sh up [DIR]     start etcd, kube-apiserver (RBAC and OwnerReferencesPermissionEnforcement on, as on
+#                           strict production clusters) and kube-controller-manager on free loopback
 #                           ports; print one JSON line {"kubeconfig", "server", "binDir", "auditLog", "stateDir"} when
 #                           /readyz answers; stop everything on SIGTERM, SIGINT or exit (no process, no port left)
 #   cluster.sh bin-dir      print where the binaries are (after build)
@@ -132,6 +133,7 @@ POLICY
     --service-cluster-ip-range 10.0.0.0/24 --service-account-issuer "https://127.0.0.1:$api_port/" \
     --service-account-key-file "$pki/sa.key" --service-account-signing-key-file "$pki/sa.key" \
     --authorization-mode RBAC --token-auth-file "$pki/tokens.csv" --client-ca-file "$pki/ca.crt" \
+    --enable-admission-plugins OwnerReferencesPermissionEnforcement \
     --audit-policy-file "$state/audit-policy.yaml" --audit-log-path "$state/audit.log" --audit-log-format json \
     --allow-privileged=true > "$state/apiserver.log" 2>&1 &
   PIDS+=($!)

@@ -1,111 +1,218 @@
 package dev.kuratchi.operator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kuratchi.operator.dodatabase.DeletionPolicy;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabases;
+import dev.kuratchi.operator.dodatabase.SchemaSource;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.OperatorHarness;
 import dev.kuratchi.operator.support.RealCluster;
 import dev.kuratchi.operator.support.TestCluster;
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
-/** The operator with exactly the ClusterRole in deploy/: every call it makes is allowed, and it needs nothing more. */
+/**
+ * The operator with exactly the ClusterRole in deploy/, on an API server with OwnerReferencesPermissionEnforcement:
+ * every call it makes is allowed, and it needs nothing more, whether bound cluster-wide or only in the namespaces it
+ * watches.
+ */
 class OperatorRbacE2ETest {
     private static final String SA_NAMESPACE = "kuratchi-system";
-    private static final String SA = "kuratchi-operator";
-    private static final String USER = "system:serviceaccount:" + SA_NAMESPACE + ":" + SA;
-    private static final String NAMESPACE = "e2e-rbac";
+    // Checked by admission (OwnerReferencesPermissionEnforcement), not audited as a request of its own.
+    private static final String ADMISSION_CHECKED = "kuratchi.dev dodatabases/finalizers update";
 
-    @Test
-    void everyCallIsAllowedAndEveryPermissionIsUsed() throws Exception {
+    private static ClusterRole role() throws Exception {
+        return Serialization.unmarshal(Files.readString(RealCluster.repositoryRoot()
+                .resolve("deploy/operator-clusterrole.yaml")), ClusterRole.class);
+    }
+
+    /** A ServiceAccount, bound by {@code bind}, and a client that acts as it. */
+    private static KubernetesClient serviceAccount(String name, Consumer<String> bind) throws Exception {
         RealCluster cluster = RealCluster.shared();
         RealClusterE2ETest.namespace(SA_NAMESPACE);
-        RealClusterE2ETest.namespace(NAMESPACE);
-        KubernetesClient admin = cluster.client();
-        ClusterRole role = Serialization.unmarshal(
-                Files.readString(RealCluster.repositoryRoot().resolve("deploy/operator-clusterrole.yaml")), ClusterRole.class);
-        admin.resource(role).serverSideApply();
-        admin.resource(new ServiceAccountBuilder().withNewMetadata().withName(SA).withNamespace(SA_NAMESPACE).endMetadata()
-                .build()).serverSideApply();
-        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName(SA).endMetadata()
-                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
-                .addNewSubject().withKind("ServiceAccount").withName(SA).withNamespace(SA_NAMESPACE).endSubject()
-                .build()).serverSideApply();
-        String token = admin.serviceAccounts().inNamespace(SA_NAMESPACE).withName(SA)
+        cluster.client().resource(new ServiceAccountBuilder().withNewMetadata().withName(name)
+                .withNamespace(SA_NAMESPACE).endMetadata().build()).serverSideApply();
+        bind.accept(name);
+        String token = cluster.client().serviceAccounts().inNamespace(SA_NAMESPACE).withName(name)
                 .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
                 .getStatus().getToken();
-        Config asOperator = new ConfigBuilder(cluster.adminConfig()).withOauthToken(token).build();
+        Config config = new ConfigBuilder(cluster.adminConfig()).withOauthToken(token).build();
+        return new KubernetesClientBuilder().withConfig(config).build();
+    }
 
-        try (KubernetesClient operatorClient = new KubernetesClientBuilder().withConfig(asOperator).build();
-                OperatorHarness harness = new OperatorHarness(new AsServiceAccount(operatorClient), false,
-                        EmulatorProcess.start(), Map.of())) {
-            // A run that exercises every permission: a ConfigMap schema, a hand-edited Secret, deletion.
-            admin.resource(new ConfigMapBuilder().withNewMetadata().withName("rbac-schema").withNamespace(NAMESPACE)
-                    .endMetadata().addToData("0001_t.sql", "CREATE TABLE t (x);").build()).create();
-            DoDatabase db = new DoDatabase();
-            db.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("rbac").withNamespace(NAMESPACE)
-                    .build());
-            db.setSpec(new dev.kuratchi.operator.dodatabase.DoDatabaseSpec());
-            var schema = new dev.kuratchi.operator.dodatabase.SchemaSource();
-            schema.setConfigMap("rbac-schema");
-            db.getSpec().setSchema(schema);
-            admin.resource(db).create();
-            DoDatabase ready = new DoDatabases(admin).awaitReady(NAMESPACE, "rbac");
-            admin.secrets().inNamespace(NAMESPACE).withName("rbac-db").edit(s -> new SecretBuilder(s)
-                    .addToData("endpoint", Base64.getEncoder().encodeToString("https://elsewhere.example".getBytes()))
-                    .build());
-            await().atMost(Duration.ofSeconds(30)).until(() -> !admin.resources(DoDatabase.class).inNamespace(NAMESPACE)
-                    .withName("rbac").get().getStatus().getToken().id().equals(ready.getStatus().getToken().id()));
-            admin.resources(DoDatabase.class).inNamespace(NAMESPACE).withName("rbac").delete();
-            await().atMost(Duration.ofSeconds(30)).until(() ->
-                    admin.resources(DoDatabase.class).inNamespace(NAMESPACE).withName("rbac").get() == null);
-        }
+    private static void bindClusterWide(String roleName, String account) {
+        RealCluster.shared().client().resource(new ClusterRoleBindingBuilder().withNewMetadata().withName(account)
+                .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", roleName)
+                .addNewSubject().withKind("ServiceAccount").withName(account).withNamespace(SA_NAMESPACE).endSubject()
+                .build()).serverSideApply();
+    }
 
-        Set<String> used = new TreeSet<>();
-        Set<String> forbidden = new TreeSet<>();
-        ObjectMapper json = new ObjectMapper();
-        for (String line : Files.readAllLines(cluster.auditLog())) {
-            JsonNode entry = json.readTree(line);
-            if (!USER.equals(entry.path("user").path("username").asText())) {
-                continue;
+    private static void bindIn(String namespace, String roleName, String account) {
+        RealCluster.shared().client().resource(new RoleBindingBuilder().withNewMetadata().withName(account)
+                .withNamespace(namespace).endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", roleName)
+                .addNewSubject().withKind("ServiceAccount").withName(account).withNamespace(SA_NAMESPACE).endSubject()
+                .build()).serverSideApply();
+    }
+
+    /**
+     * A run that exercises every permission: a ConfigMap schema, a hand-edited Secret (a new token), a release at
+     * the gateway that fails twice (a repeated event), deletion.
+     */
+    private static void exercise(KubernetesClient admin, EmulatorProcess emulator, String namespace, String name) {
+        DoDatabases dbs = new DoDatabases(admin);
+        dbs.migrations(namespace, name + "-schema", Map.of("0001_t.sql", "CREATE TABLE t (x);"));
+        dbs.create(namespace, name, spec -> {
+            SchemaSource schema = new SchemaSource();
+            schema.setConfigMap(name + "-schema");
+            spec.setSchema(schema);
+            spec.setDeletionPolicy(DeletionPolicy.Delete);
+        });
+        DoDatabase ready = dbs.awaitReady(namespace, name);
+        admin.secrets().inNamespace(namespace).withName(name + "-db").edit(s -> new SecretBuilder(s)
+                .addToData("endpoint", Base64.getEncoder().encodeToString("https://elsewhere.example".getBytes()))
+                .build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> !DoDatabases.data(dbs.secret(namespace, name + "-db"))
+                .get("endpoint").equals("https://elsewhere.example"));
+        assertThat(dbs.get(namespace, name).getStatus().getToken()).isEqualTo(ready.getStatus().getToken());
+        // The admin client tries each call 3 times: 6 failures are two failed attempts of the operator.
+        emulator.fault("{\"target\": \"workers\", \"method\": \"POST\", \"path\": \"/" + OperatorHarness.SCRIPT
+                + "/admin/databases/" + name + "/retire\", \"kind\": \"status\", \"status\": 503, \"count\": 6}");
+        admin.resources(DoDatabase.class).inNamespace(namespace).withName(name).delete();
+        await().atMost(Duration.ofSeconds(60)).until(() -> dbs.get(namespace, name) == null);
+    }
+
+    /** What the user did per the audit log: "group resource verb", split into allowed and forbidden. */
+    private record Audit(Set<String> used, Set<String> forbidden, Set<String> namespaces) {
+        static Audit of(String account) throws Exception {
+            String user = "system:serviceaccount:" + SA_NAMESPACE + ":" + account;
+            Audit audit = new Audit(new TreeSet<>(), new TreeSet<>(), new TreeSet<>());
+            ObjectMapper json = new ObjectMapper();
+            for (String line : Files.readAllLines(RealCluster.shared().auditLog())) {
+                JsonNode entry = json.readTree(line);
+                if (!user.equals(entry.path("user").path("username").asText())) {
+                    continue;
+                }
+                JsonNode ref = entry.path("objectRef");
+                String resource = ref.path("resource").asText() + (ref.hasNonNull("subresource")
+                        ? "/" + ref.path("subresource").asText() : "");
+                String permission = ref.path("apiGroup").asText("") + " " + resource + " " + entry.path("verb").asText();
+                (entry.path("responseStatus").path("code").asInt() == 403 ? audit.forbidden : audit.used).add(permission);
+                audit.namespaces.add(ref.path("namespace").asText(""));
             }
-            JsonNode ref = entry.path("objectRef");
-            String resource = ref.path("resource").asText() + (ref.hasNonNull("subresource")
-                    ? "/" + ref.path("subresource").asText() : "");
-            String permission = ref.path("apiGroup").asText("") + " " + resource + " " + entry.path("verb").asText();
-            if (entry.path("responseStatus").path("code").asInt() == 403) {
-                forbidden.add(permission);
-            } else {
-                used.add(permission);
-            }
+            return audit;
         }
+    }
+
+    private static Set<String> granted(ClusterRole role) {
         Set<String> granted = new TreeSet<>();
         role.getRules().forEach(rule -> rule.getApiGroups().forEach(group -> rule.getResources().forEach(resource ->
                 rule.getVerbs().forEach(verb -> granted.add(group + " " + resource + " " + verb)))));
-        assertThat(forbidden).as("calls the role does not allow").isEmpty();
-        assertThat(used).as("what the operator did, as the audit log recorded it").isEqualTo(granted);
+        return granted;
+    }
+
+    @Test
+    void boundClusterWideEveryCallIsAllowedAndEveryPermissionIsUsed() throws Exception {
+        RealCluster cluster = RealCluster.shared();
+        ClusterRole role = role();
+        cluster.client().resource(role).serverSideApply();
+        RealClusterE2ETest.namespace("e2e-rbac");
+        try (KubernetesClient asOperator = serviceAccount("kuratchi-operator", a -> bindClusterWide(
+                role.getMetadata().getName(), a));
+                OperatorHarness harness = new OperatorHarness(new AsServiceAccount(asOperator), false,
+                        EmulatorProcess.start(), Map.of())) {
+            exercise(cluster.client(), harness.emulator(), "e2e-rbac", "rbac");
+        }
+        Audit audit = Audit.of("kuratchi-operator");
+        assertThat(audit.forbidden()).as("calls the role does not allow").isEmpty();
+        Set<String> expected = granted(role);
+        assertThat(expected).contains(ADMISSION_CHECKED);
+        expected.remove(ADMISSION_CHECKED);
+        assertThat(audit.used()).as("what the operator did, as the audit log recorded it").isEqualTo(expected);
+    }
+
+    @Test
+    void boundOnlyInTheWatchedNamespacesItWorksThereAndTouchesNoOtherNamespace() throws Exception {
+        RealCluster cluster = RealCluster.shared();
+        ClusterRole role = role();
+        cluster.client().resource(role).serverSideApply();
+        List.of("e2e-rbac-a", "e2e-rbac-b", "e2e-rbac-other").forEach(RealClusterE2ETest::namespace);
+        try (KubernetesClient asOperator = serviceAccount("kuratchi-operator-namespaced", a -> {
+            bindIn("e2e-rbac-a", role.getMetadata().getName(), a);
+            bindIn("e2e-rbac-b", role.getMetadata().getName(), a);
+        });
+                OperatorHarness harness = new OperatorHarness(new AsServiceAccount(asOperator), false,
+                        EmulatorProcess.start(), Map.of("KURATCHI_WATCH_NAMESPACES", "e2e-rbac-a,e2e-rbac-b"))) {
+            DoDatabases dbs = new DoDatabases(cluster.client());
+            dbs.create("e2e-rbac-other", "unwatched", spec -> { });
+            exercise(cluster.client(), harness.emulator(), "e2e-rbac-a", "rbac-a");
+            dbs.create("e2e-rbac-b", "rbac-b", spec -> { });
+            dbs.awaitReady("e2e-rbac-b", "rbac-b");
+            assertThat(dbs.get("e2e-rbac-other", "unwatched").getStatus()).isNull();
+        }
+        Audit audit = Audit.of("kuratchi-operator-namespaced");
+        assertThat(audit.forbidden()).as("calls the RoleBindings do not allow").isEmpty();
+        assertThat(audit.namespaces()).containsOnly("e2e-rbac-a", "e2e-rbac-b");
+        Set<String> expected = granted(role);
+        expected.remove(ADMISSION_CHECKED);
+        assertThat(audit.used()).isEqualTo(expected);
+    }
+
+    @Test
+    void withoutTheFinalizersPermissionTheTokenSecretCouldNotBeCreated() throws Exception {
+        RealCluster cluster = RealCluster.shared();
+        ClusterRole full = role();
+        ClusterRole lacking = new ClusterRoleBuilder(full).editMetadata().withName("kuratchi-operator-lacking")
+                .endMetadata().withRules(full.getRules().stream()
+                        .filter(rule -> !rule.getResources().contains("dodatabases/finalizers")).toList()).build();
+        cluster.client().resource(full).serverSideApply();
+        cluster.client().resource(lacking).serverSideApply();
+        RealClusterE2ETest.namespace("e2e-rbac-owner");
+        DoDatabase owner = new DoDatabases(cluster.client()).create("e2e-rbac-owner", "owner", spec -> { });
+        var ownedSecret = new SecretBuilder().withNewMetadata().withName("owned").withNamespace("e2e-rbac-owner")
+                .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(owner.getApiVersion())
+                        .withKind(owner.getKind()).withName("owner").withUid(owner.getMetadata().getUid())
+                        .withController(true).withBlockOwnerDeletion(true).build())
+                .endMetadata().build();
+        try (KubernetesClient lackingClient = serviceAccount("kuratchi-lacking", a -> bindClusterWide(
+                lacking.getMetadata().getName(), a));
+                KubernetesClient fullClient = serviceAccount("kuratchi-full", a -> bindClusterWide(
+                        full.getMetadata().getName(), a))) {
+            assertThatThrownBy(() -> lackingClient.resource(ownedSecret).create())
+                    .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+                        assertThat(e.getCode()).isEqualTo(403);
+                        assertThat(e.getMessage()).contains("blockOwnerDeletion");
+                    });
+            assertThat(fullClient.resource(ownedSecret).create()).isNotNull();
+        }
     }
 
     /** The real cluster, seen through the operator's ServiceAccount. */

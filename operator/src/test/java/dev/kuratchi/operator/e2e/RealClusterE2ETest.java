@@ -100,6 +100,31 @@ class RealClusterE2ETest {
         RealCluster.Result removed = cluster.kubectl("apply", "-n", "e2e-admission", "-f",
                 manifest(original.replace("spec: {databaseName: first-name}", "spec: {}")).toString());
         assertThat(removed.output()).contains("databaseName is immutable");
+
+        Map<String, String> refused = Map.of(
+                "spec: {token: {ttl: 1m}}", "ttl must be from 10m to 8760h",
+                "spec: {token: {ttl: 9000h}}", "ttl must be from 10m to 8760h",
+                "spec: {token: {ttl: 30d}}", "spec.token.ttl in body should match",
+                "spec: {token: {ttl: 99999999999h}}", "spec.token.ttl in body should match",
+                "spec: {token: {ttl: 1h, renewBefore: 56m}}", "renewBefore must leave at least 5m between renewals",
+                "spec: {token: {renewBefore: 719h56m}}", "renewBefore must leave at least 5m between renewals");
+        for (Map.Entry<String, String> bad : refused.entrySet()) {
+            RealCluster.Result result = cluster.kubectl("apply", "-n", "e2e-admission", "-f", manifest("""
+                    apiVersion: kuratchi.dev/v1alpha1
+                    kind: DoDatabase
+                    metadata: {name: bounds}
+                    %s
+                    """.formatted(bad.getKey())).toString());
+            assertThat(result.exitCode()).as(bad.getKey()).isNotZero();
+            assertThat(result.output()).as(bad.getKey()).contains(bad.getValue());
+        }
+        RealCluster.Result longName = cluster.kubectl("apply", "-n", "e2e-admission", "-f", manifest("""
+                apiVersion: kuratchi.dev/v1alpha1
+                kind: DoDatabase
+                metadata: {name: %s}
+                spec: {databaseName: long}
+                """.formatted("n".repeat(251))).toString());
+        assertThat(longName.output()).contains("too long for the default Secret name");
     }
 
     @Test
