@@ -21,6 +21,7 @@ import dev.kuratchi.operator.support.OperatorHarness;
 import dev.kuratchi.operator.support.RealCluster;
 import dev.kuratchi.operator.support.TestCluster;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import java.util.function.Supplier;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -117,7 +118,9 @@ public final class DoDatabaseBenchmark {
     }
 
     private static void namespace(KubernetesClient client, String name) {
-        client.resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).serverSideApply();
+        // Not server-side apply: the mock API server has none.
+        client.resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+                .createOr(NonDeletingOperation::update);
     }
 
     private static double floor(TestCluster testCluster, int n) throws Exception {
