@@ -58,12 +58,12 @@ public class GatewayException extends RuntimeException {
 
     /**
      * True when the answer says the gateway Worker that should serve is not there: no HTTP answer at all, a 404
-     * (the route or the script is gone, or another version serves it), or a 4xx without the gateway's error
-     * envelope (another Worker, such as kuratchi-sdk's, now serves the script name). 5xx and 429 are not: they
-     * pass by themselves.
+     * (the route or the script is gone, or another version serves it), or any answer below 500 without the
+     * gateway's envelope (another Worker, such as kuratchi-sdk's, now serves the script name, or a login page sits in
+     * front of it). A 5xx is not: an edge error passes by itself.
      */
     public boolean isFromElsewhere() {
-        return status == 0 || status == 404 || status >= 400 && status < 500 && code.startsWith("http_");
+        return status == 0 || status == 404 || status < 500 && code.startsWith("http_");
     }
 
     /** True when the token was refused: expired, revoked, for another database, or badly signed. */
