@@ -2,6 +2,7 @@ package dev.kuratchi.operator;
 
 import dev.kuratchi.client.admin.AdminClient;
 import dev.kuratchi.client.gateway.GatewayTransport;
+import dev.kuratchi.client.gateway.RetryPolicy;
 import dev.kuratchi.client.token.GatewayKey;
 import dev.kuratchi.operator.cloudflare.ApiRateLimiter;
 import dev.kuratchi.operator.cloudflare.CloudflareClient;
@@ -69,7 +70,9 @@ public final class OperatorFactory {
                 registry);
         GatewayDeployer deployer = new GatewayDeployer(cloudflare, WorkerBundle.fromClasspath(), config.scriptName(),
                 config.gatewayKey(), config.previousGatewayKey(), config.workersSubdomain(), config::gatewayEndpoint, http);
-        GatewayTransport transport = GatewayTransport.withDefaults();
+        // No retries inside a call: JOSDK retries the reconcile with backoff, and a call that sleeps and repeats holds
+        // a reconcile thread other tenants are waiting for.
+        GatewayTransport transport = new GatewayTransport(null, RetryPolicy.NONE, pause -> { });
         Map<URI, AdminClient> admins = new ConcurrentHashMap<>();
         List<GatewayKey> keys = new ArrayList<>(List.of(config.gatewayKey()));
         config.previousGatewayKey().ifPresent(keys::add);

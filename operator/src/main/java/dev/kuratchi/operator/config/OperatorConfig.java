@@ -66,12 +66,20 @@ public record OperatorConfig(
                 read.namespaces("KURATCHI_WATCH_NAMESPACES"),
                 read.namespaces("KURATCHI_GATEWAY_KEY_NAMESPACES"),
                 read.namespaces("KURATCHI_ADOPTION_NAMESPACES"),
-                read.duration("KURATCHI_STORAGE_CHECK_INTERVAL", Duration.ofMinutes(10)),
+                atLeast("KURATCHI_STORAGE_CHECK_INTERVAL", read.duration("KURATCHI_STORAGE_CHECK_INTERVAL",
+                        Duration.ofMinutes(10)), Duration.ofSeconds(1)),
                 read.integer("KURATCHI_RECONCILE_THREADS", 10),
                 read.duration("KURATCHI_TOKEN_REVOCATION_GRACE", Duration.ofMinutes(5)),
                 read.integer("KURATCHI_CF_RATE_LIMIT", 1000),
                 read.duration("KURATCHI_CF_RATE_WINDOW", Duration.ofMinutes(5)),
                 read.integer("KURATCHI_HTTP_PORT", 8080));
+    }
+
+    private static Duration atLeast(String name, Duration value, Duration minimum) {
+        if (value.compareTo(minimum) < 0) {
+            throw new ConfigException(name + " must be at least " + Durations.format(minimum));
+        }
+        return value;
     }
 
     private static GatewayKey gatewayKey(String name, String value) {

@@ -40,9 +40,21 @@ final class DatabaseStage {
     void ensure(Attempt a) {
         boolean claimed = a.status.getStorageId() != null && a.status.getEpoch() != null;
         String hash = schemaHash(a);
-        if (!claimed || hash != null && !hash.equals(a.status.getSchemaHash())) {
-            provision(a);
-        } else if (checks.due(a.uid(), a.now) || !Conditions.isTrue(a.conditions.list(), DATABASE_PROVISIONED)) {
+        boolean due = checks.due(a.uid(), a.now);
+        // A schema the gateway refused is tried again once a check interval: a person may have fixed the database.
+        boolean schemaStuck = due && hash != null && !Conditions.isTrue(a.conditions.list(), SCHEMA_APPLIED);
+        if (!claimed || hash != null && !hash.equals(a.status.getSchemaHash()) || schemaStuck) {
+            try {
+                provision(a);
+            } catch (StageFailure failure) {
+                if (!claimed || !failure.isTransient()) {
+                    throw failure;
+                }
+                // The claim stands from before: confirm it with a read, so the token does not wait on the schema.
+                a.retryLater = failure.on(SCHEMA_APPLIED);
+                verify(a);
+            }
+        } else if (due || !Conditions.isTrue(a.conditions.list(), DATABASE_PROVISIONED)) {
             verify(a);
         }
     }
@@ -79,6 +91,11 @@ final class DatabaseStage {
     private void provision(Attempt a) {
         String hash = schemaHash(a);
         List<Migration> migrations = a.migrations == null ? List.of() : a.migrations;
+        if (a.status.getStorageId() == null && a.otherClaimants.stream().anyMatch(DatabaseStage::heldIt)) {
+            // The gateway decides who holds a name, but it forgets when its storage is lost: a resource of this
+            // cluster that held the name (terminating or not) keeps it, and a newcomer waiting for it never takes it.
+            throw alreadyManaged(a);
+        }
         try {
             ProvisionResult result = a.admin.provision(a.databaseName, migrations, a.owner(),
                     tenancy.adoption(a.namespace(), a.resource.getSpec().getExistingData()));
@@ -93,10 +110,7 @@ final class DatabaseStage {
             }
         } catch (GatewayException e) {
             switch (e.code()) {
-                case "database_owned" -> throw StageFailure.blocked(DATABASE_PROVISIONED, "AlreadyManaged", "database "
-                        + a.databaseName + " is already managed by another resource (in this or another namespace, "
-                        + "or another cluster sharing the Cloudflare account); this one touches nothing: choose "
-                        + "another spec.databaseName", RECHECK_BLOCKED);
+                case "database_owned" -> throw alreadyManaged(a);
                 case "database_exists" -> throw StageFailure.blocked(DATABASE_PROVISIONED, "ExistingData",
                         existingData(a, e), RECHECK_BLOCKED);
                 case "migration_failed", "migration_changed", "history_missing" -> {
@@ -124,6 +138,16 @@ final class DatabaseStage {
             }
         }
         checks.checked(a.uid(), a.now);
+    }
+
+    private static boolean heldIt(DoDatabase other) {
+        return other.getStatus() != null && other.getStatus().getStorageId() != null;
+    }
+
+    private static StageFailure alreadyManaged(Attempt a) {
+        return StageFailure.blocked(DATABASE_PROVISIONED, "AlreadyManaged", "database " + a.databaseName + " is "
+                + "already managed by another resource (in this or another namespace, or another cluster sharing the "
+                + "Cloudflare account); this one touches nothing: choose another spec.databaseName", RECHECK_BLOCKED);
     }
 
     private StageFailure failure(String condition, GatewayException e) {

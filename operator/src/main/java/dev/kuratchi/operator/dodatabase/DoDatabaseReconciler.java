@@ -76,6 +76,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
     private static final List<String> STAGES = List.of(WORKER_DEPLOYED, DATABASE_PROVISIONED, SCHEMA_APPLIED,
             TOKEN_ISSUED);
     private static final String CONFIG_MAP_INDEX = "configMap";
+    private static final String DATABASE_INDEX = "databaseName";
     // A Secret name: a DNS subdomain (RFC 1123), at most 253 characters.
     private static final Pattern SECRET_NAME = Pattern.compile("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$");
     private static final Logger LOG = LoggerFactory.getLogger(DoDatabaseReconciler.class);
@@ -110,6 +111,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
     public List<EventSource<?, DoDatabase>> prepareEventSources(EventSourceContext<DoDatabase> context) {
         context.getPrimaryCache().addIndexer(CONFIG_MAP_INDEX, db -> configMapName(db)
                 .map(name -> List.of(db.getMetadata().getNamespace() + "/" + name)).orElse(List.of()));
+        context.getPrimaryCache().addIndexer(DATABASE_INDEX, db -> List.of(effectiveName(db)));
         // Only ConfigMaps labelled as migrations, read from this cache: a tenant's other ConfigMaps are never read.
         var configMaps = new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, DoDatabase.class)
                 .withLabelSelector(MIGRATIONS_LABEL + "=true")
@@ -133,16 +135,24 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         DoDatabaseStatus before = resource.getStatus() == null ? new DoDatabaseStatus() : resource.getStatus();
         Attempt attempt = new Attempt(resource, DoDatabaseStatus.copyOf(before),
                 new Conditions(before.getConditions(), resource.getMetadata().getGeneration(), now), now);
-        Duration requeue;
+        Duration requeue = null;
         StageFailure stopped = null;
+        boolean lostRace = false;
         try {
             requeue = converge(attempt, context);
         } catch (StageFailure failure) {
             stopped = failure;
-            requeue = failure.retryAfter();
+            requeue = failure.retryAfter() != null ? failure.retryAfter() : untilRenewal(attempt);
+        } catch (KubernetesClientException e) {
+            // A write lost a race (a stale resourceVersion): nothing to report, only to try again.
+            lostRace = e.getCode() == 409;
+            stopped = lostRace ? null : unexpected(e);
+        } catch (RuntimeException e) {
+            stopped = unexpected(e);
         }
         DoDatabaseStatus status = finish(resource, before, attempt, stopped);
-        if (stopped != null && stopped.isTransient()) {
+        if (lostRace || stopped != null && stopped.isTransient()) {
+            // JOSDK's retry, with the status this attempt reached: a token it wrote is never forgotten.
             throw new RetryWithStatus(status, stopped);
         }
         UpdateControl<DoDatabase> control;
@@ -158,6 +168,8 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
     private Duration converge(Attempt a, Context<DoDatabase> context) {
         DoDatabase resource = a.resource;
         a.databaseName = databaseName(resource);
+        a.otherClaimants = context.getPrimaryCache().byIndex(DATABASE_INDEX, a.databaseName).stream()
+                .filter(other -> !other.getMetadata().getUid().equals(a.uid())).toList();
         String secretName = secretName(resource);
         TokenPolicy policy = tokenPolicy(resource);
         a.status.setDatabaseName(a.databaseName);
@@ -188,6 +200,9 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
             throw GatewayFailures.of(TOKEN_ISSUED, e);
         }
         dataLoss(a);
+        if (a.retryLater != null) {
+            throw a.retryLater;
+        }
 
         Instant renewal = policy.renewalTime(token);
         Instant next = Stream.concat(Stream.of(renewal, storageChecks.nextCheck(a.uid(), a.now)),
@@ -234,18 +249,21 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
 
     private void writeSecret(Attempt a, Context<DoDatabase> context) {
         String secretName = TokenSecret.name(a.resource);
+        // Not in the cache of this resource's Secrets: a create, which a Secret of that name already there refuses.
+        boolean creating = tokenSecret.getSecondaryResource(a.resource, context).isEmpty();
         try {
             tokenSecret.reconcile(a.resource, context);
         } catch (KubernetesClientException e) {
-            if (e.getCode() == 409) {
+            if (e.getCode() == 409 && creating) {
                 throw StageFailure.blocked(TOKEN_ISSUED, "SecretConflict", "Secret " + secretName + " already exists "
-                        + "and is not owned by this DoDatabase; it is never overwritten: delete it, or set "
-                        + "spec.secret.name to another name", DatabaseStage.RECHECK_BLOCKED);
+                        + "and is not one this DoDatabase manages (owned by something else, or without the label "
+                        + TokenSecret.MANAGED_BY_LABEL + "=" + TokenSecret.MANAGED_BY + "); it is never overwritten: "
+                        + "delete it, or set spec.secret.name to another name", DatabaseStage.RECHECK_BLOCKED);
             }
             if (e.getCode() == 422 || e.getCode() == 400) {
                 throw StageFailure.permanent(TOKEN_ISSUED, "SecretRejected", "the Kubernetes API refused Secret "
-                        + secretName + " (" + redaction.scrub(apiMessage(e)) + "): fix spec.secret (labels, "
-                        + "annotations, name)");
+                        + secretName + " (" + redaction.scrub(apiMessage(e)) + "): fix what it names in spec.secret "
+                        + "(labels, annotations, name), or delete the Secret if it was made immutable");
             }
             throw e;
         }
@@ -284,6 +302,8 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         }
         if (lostAt.equals(annotation(a.resource, ACKNOWLEDGE_DATA_LOSS))) {
             a.status.setStorageLostAt(null);
+            a.conditions.set(DATABASE_PROVISIONED, TRUE, "Provisioned", "database " + a.databaseName + " exists; "
+                    + "the loss of its storage at " + lostAt + " was acknowledged");
             return;
         }
         a.problems.add(StageFailure.permanent(READY, "DataLost", "the storage of database " + a.databaseName
@@ -310,10 +330,14 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         Optional<Condition> failingStage = STAGES.stream()
                 .map(type -> Conditions.find(a.conditions.list(), type))
                 .flatMap(Optional::stream).filter(c -> !TRUE.equals(c.getStatus())).findFirst();
+        Optional<String> pendingStage = STAGES.stream()
+                .filter(type -> Conditions.find(a.conditions.list(), type).isEmpty()).findFirst();
         if (!readyProblems.isEmpty()) {
             a.conditions.set(READY, FALSE, readyProblems.get(0).reason(), readyProblems.get(0).getMessage());
         } else if (failingStage.isPresent()) {
             a.conditions.set(READY, FALSE, failingStage.get().getReason(), failingStage.get().getMessage());
+        } else if (pendingStage.isPresent()) {
+            a.conditions.set(READY, FALSE, "InProgress", pendingStage.get() + " is not done yet; the operator is on it");
         } else {
             a.conditions.set(READY, TRUE, "Ready", "database " + a.status.getDatabaseName() + " is ready; apps mount "
                     + "Secret " + a.status.getSecretName());
@@ -353,15 +377,27 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         Instant now = with.clock().instant();
         Attempt attempt = new Attempt(resource, DoDatabaseStatus.copyOf(before),
                 new Conditions(before.getConditions(), resource.getMetadata().getGeneration(), now), now);
-        boolean refused = e instanceof KubernetesClientException k && k.getCode() >= 400 && k.getCode() < 500;
-        StageFailure failure = refused
-                ? StageFailure.permanent(READY, "KubernetesApiRefused", "the Kubernetes API refused a call ("
-                        + redaction.scrub(apiMessage((KubernetesClientException) e)) + "); fix what it names")
-                : StageFailure.transientFailure(READY, "ReconcileError", "unexpected " + e.getClass().getSimpleName()
-                        + ": " + redaction.scrub(String.valueOf(e.getMessage())) + "; retrying with backoff", null);
+        StageFailure failure = unexpected(e);
         resource.setStatus(finish(resource, before, attempt, failure));
         ErrorStatusUpdateControl<DoDatabase> control = ErrorStatusUpdateControl.patchStatus(resource);
-        return refused ? control.withNoRetry() : control;
+        return failure.isTransient() ? control : control.withNoRetry();
+    }
+
+    /** What an exception nothing else explains means: a refusal of the Kubernetes API is for a person to fix. */
+    private StageFailure unexpected(Throwable e) {
+        if (e instanceof KubernetesClientException k && k.getCode() >= 400 && k.getCode() < 500 && k.getCode() != 429) {
+            return StageFailure.permanent(READY, "KubernetesApiRefused", "the Kubernetes API refused a call ("
+                    + redaction.scrub(apiMessage(k)) + "); fix what it names");
+        }
+        return StageFailure.transientFailure(READY, "ReconcileError", "unexpected " + e.getClass().getSimpleName()
+                + ": " + redaction.scrub(String.valueOf(e.getMessage())) + "; retrying with backoff", null);
+    }
+
+    /** When a stopped attempt looks again: at the token's renewal time, so a failure never outlives a token. */
+    private static Duration untilRenewal(Attempt a) {
+        Instant renewal = a.status.getToken() == null ? null
+                : PendingRevocation.parse(a.status.getToken().renewalTime(), null);
+        return renewal == null || !renewal.isAfter(a.now) ? null : Duration.between(a.now, renewal);
     }
 
     private static String apiMessage(KubernetesClientException e) {
@@ -369,8 +405,12 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
                 + e.getStatus().getMessage() : "HTTP " + e.getCode();
     }
 
+    private static String effectiveName(DoDatabase resource) {
+        return Optional.ofNullable(resource.getSpec().getDatabaseName()).orElse(resource.getMetadata().getName());
+    }
+
     static String databaseName(DoDatabase resource) {
-        String name = Optional.ofNullable(resource.getSpec().getDatabaseName()).orElse(resource.getMetadata().getName());
+        String name = effectiveName(resource);
         if (!DatabaseNames.isValid(name)) {
             throw StageFailure.permanent(READY, "InvalidDatabaseName", "database name '" + name + "' is invalid: use "
                     + DatabaseNames.RULE + (resource.getSpec().getDatabaseName() == null
@@ -444,7 +484,8 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
                         + "): check KURATCHI_CF_API_TOKEN (it needs Workers Scripts Write) and KURATCHI_CF_ACCOUNT_ID, "
                         + "then restart the operator";
                 case REJECTED -> "Cloudflare refused the gateway Worker upload (" + e.getMessage() + ")";
-                case RATE_LIMITED -> "Cloudflare is rate limiting the operator; retrying after " + e.retryAfter();
+                case RATE_LIMITED -> "Cloudflare is rate limiting the operator; it tries again when Cloudflare's "
+                        + "Retry-After allows";
                 case UNAVAILABLE -> "the Cloudflare API is unavailable (" + e.getMessage() + "); retrying with backoff";
             };
             throw e.isPermanent() ? StageFailure.permanent(WORKER_DEPLOYED, reason, message)
@@ -477,8 +518,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
      */
     @Override
     public DeleteControl cleanup(DoDatabase resource, Context<DoDatabase> context) {
-        String databaseName = Optional.ofNullable(resource.getSpec().getDatabaseName())
-                .orElse(resource.getMetadata().getName());
+        String databaseName = effectiveName(resource);
         if (DatabaseNames.isValid(databaseName)) {
             boolean wipe = resource.getSpec().getDeletionPolicy() == DeletionPolicy.Delete;
             try {
@@ -519,10 +559,12 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         private final transient DoDatabaseStatus status;
         private final Duration retryAfter;
 
+        /** @param cause null for a lost race, which leaves no condition to report */
         RetryWithStatus(DoDatabaseStatus status, StageFailure cause) {
-            super(cause.reason() + ": " + cause.getMessage(), cause, false, false);
+            super(cause == null ? "a write lost a race; retrying" : cause.reason() + ": " + cause.getMessage(), cause,
+                    false, false);
             this.status = status;
-            this.retryAfter = cause.retryAfter();
+            this.retryAfter = cause == null ? null : cause.retryAfter();
         }
 
         DoDatabaseStatus status() {

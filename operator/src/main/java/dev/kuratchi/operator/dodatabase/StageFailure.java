@@ -35,6 +35,11 @@ final class StageFailure extends RuntimeException {
         return new StageFailure(condition, reason, message, retryAfter, true);
     }
 
+    /** The same failure, reported on another condition. */
+    StageFailure on(String otherCondition) {
+        return new StageFailure(otherCondition, reason, getMessage(), retryAfter, transientFailure);
+    }
+
     String condition() {
         return condition;
     }

@@ -19,8 +19,10 @@ import java.util.regex.Pattern;
  * {@link TokenDecision}), and which replaced tokens to revoke and when.
  *
  * <p>Every token it replaces is scheduled for revocation: the one status names and, when it differs, a valid one the
- * Secret holds (left there by a write whose status update was lost). So a crash between any two writes leaks no
- * token, and deleting the resource ends every token by the gateway's epoch anyway.
+ * Secret holds. A valid token in the Secret that is newer than the one status names was written by the operator
+ * itself before its status update was lost (a crash, a failed patch): it is kept and the older one scheduled, so an
+ * interrupted reconcile never issues a token more, and none goes unrecorded. Deleting the resource ends every token
+ * by the gateway's epoch anyway.
  */
 final class TokenKeeper {
     /** The gateway takes at most this many ids per revocation call. */
@@ -59,30 +61,35 @@ final class TokenKeeper {
         boolean current = held.isPresent() && secretToken.flatMap(text -> verified(text, databaseName,
                 List.of(currentKey), now)).isPresent();
         String statusTokenId = status.getToken() == null ? null : status.getToken().id();
+        // The token's own expiry when the Secret holds it, rather than status's copy (which may be edited).
+        Instant statusExpiry = held.filter(t -> t.tokenId().equals(statusTokenId)).map(DatabaseToken::expiresAt)
+                .orElseGet(() -> status.getToken() == null ? Instant.MIN
+                        : PendingRevocation.parse(status.getToken().notAfter(), Instant.MAX));
         TokenDecision.Observed observed = new TokenDecision.Observed(secretToken.isPresent(), held.isPresent(),
                 held.isPresent() && !current, held.map(DatabaseToken::tokenId).orElse(null), statusTokenId,
-                status.getEpoch(), held.map(t -> policy.outlives(t, now)).orElse(false),
-                held.map(policy::renewalTime).orElse(now));
+                held.map(t -> t.expiresAt().isAfter(statusExpiry)).orElse(false), status.getEpoch(),
+                held.map(t -> policy.outlives(t, now)).orElse(false), held.map(policy::renewalTime).orElse(now));
         Optional<TokenDecision.Reason> reason = TokenDecision.decide(observed, now, rotateRequest,
                 status.getLastRotation());
         List<PendingRevocation> pending = new ArrayList<>(
                 status.getPendingRevocations() == null ? List.of() : status.getPendingRevocations());
-        if (reason.isEmpty()) {
-            return new Outcome(held.orElseThrow(), reason, pending);
+        DatabaseToken token = reason.isEmpty() ? held.orElseThrow()
+                : tokens.issue(databaseName, policy.ttl(), confirmedEpoch.get());
+        if (statusTokenId != null && !statusTokenId.equals(token.tokenId())) {
+            schedule(pending, statusTokenId, statusExpiry, now);
         }
-        DatabaseToken issued = tokens.issue(databaseName, policy.ttl(), confirmedEpoch.get());
-        if (statusTokenId != null) {
-            schedule(pending, statusTokenId, PendingRevocation.parse(status.getToken().notAfter(), Instant.MAX), now);
-        }
-        held.filter(token -> !token.tokenId().equals(statusTokenId))
-                .ifPresent(token -> schedule(pending, token.tokenId(), token.expiresAt(), now));
-        return new Outcome(issued, reason, pending);
+        held.filter(t -> !t.tokenId().equals(statusTokenId) && !t.tokenId().equals(token.tokenId()))
+                .ifPresent(t -> schedule(pending, t.tokenId(), t.expiresAt(), now));
+        return new Outcome(token, reason, pending);
     }
 
+    // No token outlives the longest ttl, so an expiry beyond it (status edited by hand) is cut to it: the gateway
+    // keeps the revocation as long as needed and takes the number.
     private void schedule(List<PendingRevocation> pending, String tokenId, Instant notAfter, Instant now) {
-        if (notAfter.isAfter(now) && pending.stream().noneMatch(p -> p.tokenId().equals(tokenId))) {
-            pending.add(new PendingRevocation(tokenId, notAfter.equals(Instant.MAX) ? null : notAfter.toString(),
-                    now.plus(gracePeriod).toString()));
+        Instant latest = now.plus(TokenPolicy.MAX_TTL);
+        Instant expiry = notAfter.isAfter(latest) ? latest : notAfter;
+        if (expiry.isAfter(now) && pending.stream().noneMatch(p -> p.tokenId().equals(tokenId))) {
+            pending.add(new PendingRevocation(tokenId, expiry.toString(), now.plus(gracePeriod).toString()));
         }
     }
 
@@ -109,9 +116,8 @@ final class TokenKeeper {
         for (int from = 0; from < live.size(); from += MAX_REVOCATIONS_PER_CALL) {
             List<PendingRevocation> chunk = live.subList(from, Math.min(live.size(), from + MAX_REVOCATIONS_PER_CALL));
             Instant latest = chunk.stream().map(PendingRevocation::expiresAt).max(Comparator.naturalOrder())
-                    .orElseThrow();
-            admin.revoke(databaseName, chunk.stream().map(PendingRevocation::tokenId).toList(),
-                    latest.equals(Instant.MAX) ? null : latest);
+                    .filter(t -> t.isBefore(now.plus(TokenPolicy.MAX_TTL))).orElse(now.plus(TokenPolicy.MAX_TTL));
+            admin.revoke(databaseName, chunk.stream().map(PendingRevocation::tokenId).toList(), latest);
         }
         List<PendingRevocation> remaining = new ArrayList<>(pending);
         remaining.removeAll(due);

@@ -100,7 +100,10 @@ public final class EventRecorder {
     private Recorded create(HasMetadata resource, String type, String reason, String action, String note,
             Instant now) {
         String namespace = resource.getMetadata().getNamespace();
-        String name = resource.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 8);
+        // An event's name is a DNS subdomain too: a long resource name is cut to leave room for the suffix.
+        String base = resource.getMetadata().getName();
+        String name = base.substring(0, Math.min(base.length(), 240)).replaceAll("[.-]+$", "") + "."
+                + UUID.randomUUID().toString().substring(0, 8);
         client.resource(new EventBuilder()
                 .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
                 .withEventTime(new MicroTime(MICRO_TIME.format(now)))

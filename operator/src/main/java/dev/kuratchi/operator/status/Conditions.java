@@ -29,9 +29,11 @@ public final class Conditions {
 
     public Conditions set(String type, String status, String reason, String message) {
         Optional<Condition> existing = find(conditions, type);
-        String transition = existing.filter(c -> c.getStatus().equals(status)).map(Condition::getLastTransitionTime)
+        String transition = existing.filter(c -> status.equals(c.getStatus())).map(Condition::getLastTransitionTime)
                 .orElse(now.toString());
-        Condition next = new ConditionBuilder().withType(type).withStatus(status).withReason(reason).withMessage(message)
+        // One line: a message can carry text from elsewhere (SQLite's error), and it also goes to the log.
+        Condition next = new ConditionBuilder().withType(type).withStatus(status).withReason(reason)
+                .withMessage(message == null ? null : message.replaceAll("[\\r\\n]+", " "))
                 .withObservedGeneration(generation).withLastTransitionTime(transition).build();
         existing.ifPresentOrElse(c -> conditions.set(conditions.indexOf(c), next), () -> conditions.add(next));
         return this;
@@ -55,7 +57,7 @@ public final class Conditions {
         List<Condition> changed = new ArrayList<>();
         for (Condition condition : after) {
             Optional<Condition> old = find(before, condition.getType());
-            if (old.isEmpty() || !old.get().getStatus().equals(condition.getStatus())
+            if (old.isEmpty() || !Objects.equals(old.get().getStatus(), condition.getStatus())
                     || !Objects.equals(old.get().getReason(), condition.getReason())
                     || !Objects.equals(old.get().getMessage(), condition.getMessage())) {
                 changed.add(condition);

@@ -104,6 +104,8 @@ class OperatorConfigTest {
                 .hasMessageContaining("positive whole number");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_TOKEN_REVOCATION_GRACE", "soon")))
                 .hasMessageContaining("KURATCHI_TOKEN_REVOCATION_GRACE");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_STORAGE_CHECK_INTERVAL", "0s")))
+                .hasMessageContaining("KURATCHI_STORAGE_CHECK_INTERVAL must be at least 1s");
         Map<String, String> both = with("KURATCHI_GATEWAY_KEY_FILE", "/x");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(both)).hasMessageContaining("not both");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_CF_API_TOKEN", null)))

@@ -30,7 +30,7 @@ class DecisionsTest {
     private static final String ID = EPOCH + "0000000000000001";
 
     private static TokenDecision.Observed held(String id, String statusId) {
-        return new TokenDecision.Observed(true, true, false, id, statusId, EPOCH, false, LATER);
+        return new TokenDecision.Observed(true, true, false, id, statusId, false, EPOCH, false, LATER);
     }
 
     private static Optional<TokenDecision.Reason> decide(TokenDecision.Observed observed) {
@@ -40,29 +40,34 @@ class DecisionsTest {
     @Test
     void aValidCurrentTokenIsKeptUntilItsRenewalTime() {
         assertThat(decide(held(ID, ID))).isEmpty();
-        var due = new TokenDecision.Observed(true, true, false, ID, ID, EPOCH, false, NOW);
+        var due = new TokenDecision.Observed(true, true, false, ID, ID, false, EPOCH, false, NOW);
         assertThat(decide(due)).contains(TokenDecision.Reason.DueForRenewal);
     }
 
     @Test
     void aMissingOrInvalidTokenIsReplaced() {
-        assertThat(decide(new TokenDecision.Observed(false, false, false, null, ID, EPOCH, false, NOW)))
+        assertThat(decide(new TokenDecision.Observed(false, false, false, null, ID, false, EPOCH, false, NOW)))
                 .contains(TokenDecision.Reason.Missing);
-        assertThat(decide(new TokenDecision.Observed(true, false, false, null, ID, EPOCH, false, NOW)))
+        assertThat(decide(new TokenDecision.Observed(true, false, false, null, ID, false, EPOCH, false, NOW)))
                 .contains(TokenDecision.Reason.Invalid);
     }
 
     @Test
-    void aSecretRestoredFromABackupWithAnotherTokenThanStatusNamesIsNotKept() {
+    void aSecretRestoredFromABackupWithAnOlderTokenThanStatusNamesIsNotKept() {
         String older = EPOCH + "00000000000000aa";
         assertThat(decide(held(older, ID))).contains(TokenDecision.Reason.NotCurrent);
-        // A token written just before a crash lost the status update: status names none.
-        assertThat(decide(held(ID, null))).contains(TokenDecision.Reason.NotCurrent);
+    }
+
+    @Test
+    void aNewerTokenTheOperatorWroteBeforeItsStatusUpdateWasLostIsKept() {
+        String newer = EPOCH + "00000000000000bb";
+        assertThat(decide(new TokenDecision.Observed(true, true, false, newer, ID, true, EPOCH, false, LATER)))
+                .isEmpty();
     }
 
     @Test
     void aTokenSignedWithTheKeyBeingRotatedOutIsReplaced() {
-        assertThat(decide(new TokenDecision.Observed(true, true, true, ID, ID, EPOCH, false, LATER)))
+        assertThat(decide(new TokenDecision.Observed(true, true, true, ID, ID, false, EPOCH, false, LATER)))
                 .contains(TokenDecision.Reason.SignedWithPreviousKey);
     }
 
@@ -70,7 +75,7 @@ class DecisionsTest {
     void aTokenOfAnEarlierEpochOrLongerThanTheTtlNowAllowsIsReplaced() {
         assertThat(decide(held("ffffffffffffffff0000000000000001", "ffffffffffffffff0000000000000001")))
                 .contains(TokenDecision.Reason.WrongEpoch);
-        assertThat(decide(new TokenDecision.Observed(true, true, false, ID, ID, EPOCH, true, LATER)))
+        assertThat(decide(new TokenDecision.Observed(true, true, false, ID, ID, false, EPOCH, true, LATER)))
                 .contains(TokenDecision.Reason.TtlShortened);
     }
 
@@ -97,11 +102,26 @@ class DecisionsTest {
     }
 
     @Test
-    void everyReplacedTokenIsScheduledForRevocationTheOneStatusNamedAndAStrayOneInTheSecret() {
+    void aTokenWrittenBeforeALostStatusUpdateIsKeptAndTheOneStatusNamedIsRevokedWithoutANewToken() {
+        DatabaseToken named = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c1", NOW.plus(Duration.ofDays(20))
+                .toEpochMilli());
+        DatabaseToken written = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c2", NOW.plus(Duration.ofDays(30))
+                .toEpochMilli());
+        TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.of(written.reveal()), statusNaming(named),
+                TokenPolicy.of(null), null, () -> {
+                    throw new AssertionError("keeping the written token needs no new one");
+                }, NOW);
+        assertThat(outcome.reissued()).isEmpty();
+        assertThat(outcome.token()).isEqualTo(written);
+        assertThat(outcome.pending()).extracting(PendingRevocation::tokenId).containsExactly(named.tokenId());
+    }
+
+    @Test
+    void everyReplacedTokenIsScheduledForRevocationTheOneStatusNamedAndAnOlderOneInTheSecret() {
         TokenPolicy policy = TokenPolicy.of(null);
         DatabaseToken current = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c1", NOW.plus(Duration.ofDays(20))
                 .toEpochMilli());
-        DatabaseToken stray = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c2", NOW.plus(Duration.ofDays(30))
+        DatabaseToken stray = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c2", NOW.plus(Duration.ofDays(10))
                 .toEpochMilli());
         AtomicInteger confirmations = new AtomicInteger();
         TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.of(stray.reveal()), statusNaming(current), policy,
@@ -159,6 +179,21 @@ class DecisionsTest {
     }
 
     @Test
+    void expiriesBeyondTheLongestTtlAreCutSoTheGatewayTakesThem() {
+        DoDatabaseStatus status = new DoDatabaseStatus();
+        status.setEpoch(EPOCH);
+        status.setToken(new TokenStatus(ID, "+300000000-01-01T00:00:00Z", null));
+        TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.empty(), status, TokenPolicy.of(null), null,
+                () -> EPOCH, NOW);
+        assertThat(outcome.pending()).singleElement().satisfies(p -> assertThat(Instant.parse(p.notAfter()))
+                .isEqualTo(NOW.plus(TokenPolicy.MAX_TTL)));
+        List<Instant> sent = new java.util.ArrayList<>();
+        keeper().revokeDue((db, ids, notAfter) -> sent.add(notAfter), "shop", List.of(new PendingRevocation(ID,
+                "+300000-01-01T00:00:00Z", NOW.toString())), NOW);
+        assertThat(sent).containsExactly(NOW.plus(TokenPolicy.MAX_TTL));
+    }
+
+    @Test
     void tokenPolicyDefaultsAndBounds() {
         assertThat(TokenPolicy.of(null)).isEqualTo(new TokenPolicy(Duration.ofDays(30), Duration.ofDays(10)));
         TokenSpec spec = new TokenSpec();
@@ -213,6 +248,7 @@ class DecisionsTest {
     @Test
     void gatewayFailuresAreClassifiedAndOnlyAMissingWorkerRechecksTheDeployment() {
         var gone = new GatewayException(404, "http_404", "gateway answered HTTP 404 without a JSON body");
+        var helloWorld = new GatewayException(200, "http_200", "gateway answered HTTP 200 without a JSON body");
         var replaced = new GatewayException(405, "http_405", "Method not allowed");
         var unreachable = new GatewayException(0, "unreachable", "gateway unreachable");
         var busy = new GatewayException(503, "http_503", "gateway answered HTTP 503 without a JSON body");
@@ -220,7 +256,7 @@ class DecisionsTest {
         var tooLarge = new GatewayException(413, "body_too_large", "Request body is larger than the limit");
         var key = new GatewayException(401, "invalid_gateway_key", "Invalid or missing gateway key");
         var bad = new GatewayException(400, "invalid_request", "tokenIds[0] is not a token id");
-        for (var e : List.of(gone, replaced, unreachable)) {
+        for (var e : List.of(gone, replaced, unreachable, helloWorld)) {
             assertThat(GatewayFailures.workerMayBeGone(e)).as(e.toString()).isTrue();
             assertThat(GatewayFailures.of("X", e).isTransient()).isTrue();
             assertThat(GatewayFailures.of("X", e).reason()).isEqualTo("GatewayNotFound");

@@ -20,7 +20,9 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,15 +47,10 @@ class FailureSafetyTest {
         harness.close();
     }
 
-
-
-
     private static void putToken(String namespace, String secret, String token) {
         harness.client().secrets().inNamespace(namespace).withName(secret).edit(s -> new SecretBuilder(s)
                 .addToData("token", Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8))).build());
     }
-
-
 
     @Test
     void aSecretRestoredFromABackupWithAnOlderRevokedTokenIsReplacedNotKept() {
@@ -171,6 +168,77 @@ class FailureSafetyTest {
         dbs.awaitCondition("schema-down", "never-migrated", SCHEMA_APPLIED, FALSE, "MigrationFailed");
         await().atMost(Duration.ofSeconds(30)).until(() -> dbs.secret("schema-down", "never-migrated-db") != null);
         assertThat(harness.app(dbs.token("schema-down", "never-migrated-db")).query("SELECT 1")).hasSize(1);
+    }
+
+    @Test
+    void aMigrationTheGatewayKeepsFailingDoesNotStopRenewal() {
+        dbs.migrations("schema-stuck", "slow", Map.of("0001_items.sql", "CREATE TABLE items (id INTEGER);"));
+        dbs.create("schema-stuck", "slowschema", spec -> {
+            SchemaSource schema = new SchemaSource();
+            schema.setConfigMap("slow");
+            spec.setSchema(schema);
+            TokenSpec token = new TokenSpec();
+            token.setTtl("30m");
+            token.setRenewBefore("10m");
+            spec.setToken(token);
+        });
+        dbs.awaitReady("schema-stuck", "slowschema");
+        String before = dbs.token("schema-stuck", "slowschema-db");
+        harness.emulator().fault("{\"target\": \"workers\", \"method\": \"PUT\", \"path\": \"/" + OperatorHarness.SCRIPT
+                + "/admin/databases/slowschema\", \"kind\": \"status\", \"status\": 503, \"count\": 100000}");
+        try {
+            harness.client().configMaps().inNamespace("schema-stuck").withName("slow").edit(cm -> new ConfigMapBuilder(cm)
+                    .addToData("0002_more.sql", "CREATE TABLE more (id INTEGER);").build());
+            dbs.awaitCondition("schema-stuck", "slowschema", SCHEMA_APPLIED, FALSE, "GatewayUnavailable");
+            harness.clock().advance(Duration.ofMinutes(21));
+            dbs.annotate("schema-stuck", "slowschema", "touched", "past-renewal");
+            await().atMost(Duration.ofSeconds(30)).until(() -> !dbs.token("schema-stuck", "slowschema-db").equals(before));
+            assertThat(harness.app(dbs.token("schema-stuck", "slowschema-db")).query("SELECT 1")).hasSize(1);
+        } finally {
+            harness.emulator().clearFaults();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> "0002_more".equals(dbs.get("schema-stuck", "slowschema")
+                .getStatus().getSchemaVersion()));
+    }
+
+    @Test
+    void aMigrationThatFailedIsTriedAgainAtTheNextCheckOnceSomeoneFixedTheDatabase() {
+        dbs.migrations("schema-fixed", "needy", Map.of("0001_fill.sql", "INSERT INTO needed VALUES (1);"));
+        dbs.create("schema-fixed", "needy", spec -> {
+            SchemaSource schema = new SchemaSource();
+            schema.setConfigMap("needy");
+            spec.setSchema(schema);
+        });
+        dbs.awaitCondition("schema-fixed", "needy", SCHEMA_APPLIED, FALSE, "MigrationFailed");
+        await().atMost(Duration.ofSeconds(30)).until(() -> dbs.secret("schema-fixed", "needy-db") != null);
+        harness.app(dbs.token("schema-fixed", "needy-db")).exec("CREATE TABLE needed (x)");
+        harness.clock().advance(Duration.ofMinutes(11));
+        dbs.annotate("schema-fixed", "needy", "touched", "after-the-fix");
+        dbs.awaitReady("schema-fixed", "needy");
+        assertThat(dbs.get("schema-fixed", "needy").getStatus().getAppliedMigrations()).containsExactly("0001_fill");
+    }
+
+    @Test
+    void aConditionEditedIntoStatusWithoutAStatusBreaksNothingAndIssuesNoExtraToken() {
+        dbs.create("odd-status", "odd", spec -> { });
+        dbs.awaitReady("odd-status", "odd");
+        harness.client().resources(DoDatabase.class).inNamespace("odd-status").withName("odd").editStatus(d -> {
+            List<io.fabric8.kubernetes.api.model.Condition> conditions = new java.util.ArrayList<>(
+                    d.getStatus().getConditions());
+            conditions.add(new io.fabric8.kubernetes.api.model.ConditionBuilder().withType("ExampleDotComHealthy")
+                    .build());
+            d.getStatus().setConditions(conditions);
+            return d;
+        });
+        String before = dbs.token("odd-status", "odd-db");
+        dbs.annotate("odd-status", "odd", DoDatabase.ROTATE_ANNOTATION, "1");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "1".equals(dbs.get("odd-status", "odd").getStatus()
+                .getLastRotation()));
+        String rotated = dbs.token("odd-status", "odd-db");
+        assertThat(rotated).isNotEqualTo(before);
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+                .until(() -> dbs.token("odd-status", "odd-db").equals(rotated));
+        dbs.awaitReady("odd-status", "odd");
     }
 
     @Test

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,9 +37,8 @@ class StorageLossTest {
     private OperatorHarness harness;
     private DoDatabases dbs;
 
-    @BeforeEach
-    void start() {
-        harness = new OperatorHarness(Map.of("KURATCHI_STORAGE_CHECK_INTERVAL", "1s"));
+    private void start(String storageCheckInterval) {
+        harness = new OperatorHarness(Map.of("KURATCHI_STORAGE_CHECK_INTERVAL", storageCheckInterval));
         dbs = new DoDatabases(harness.client());
     }
 
@@ -49,13 +47,9 @@ class StorageLossTest {
         harness.close();
     }
 
-
-
-
-
-
     @Test
     void storageLostWithADeletedWorkerIsFoundReprovisionedAndReportedUntilAcknowledged() {
+        start("1s");
         dbs.create("lost", "precious", spec -> {
             SchemaSource schema = new SchemaSource();
             schema.setBuiltIn("organization");
@@ -88,6 +82,7 @@ class StorageLossTest {
 
     @Test
     void aWorkerReplacedByKuratchiSdksTemplateIsDeployedAgainAndItsDataIsKept() throws Exception {
+        start("1s");
         dbs.create("replaced", "survivor", spec -> { });
         dbs.awaitReady("replaced", "survivor");
         harness.app(dbs.token("replaced", "survivor-db")).exec("CREATE TABLE kept (v); INSERT INTO kept VALUES (1)");
@@ -123,5 +118,24 @@ class StorageLossTest {
                 harness.app(dbs.token("replaced", "survivor-db")).query("SELECT v FROM kept")).hasSize(1));
         dbs.awaitReady("replaced", "survivor");
         assertThat(dbs.get("replaced", "survivor").getStatus().getStorageLostAt()).isNull();
+    }
+
+    @Test
+    void aResourceWaitingForTheNameDoesNotTakeItWhenTheOwnersStorageIsLost() {
+        // Checks a few seconds apart: the one waiting is made to look at once, before the owner's check finds the loss.
+        start("5s");
+        dbs.create("loss-owner", "ledger", spec -> { });
+        DoDatabase owner = dbs.awaitReady("loss-owner", "ledger");
+        dbs.create("loss-squatter", "waiting", spec -> spec.setDatabaseName("ledger"));
+        dbs.awaitCondition("loss-squatter", "waiting", READY, FALSE, "AlreadyManaged");
+        assertThat(harness.emulator().api("DELETE", "/workers/scripts/" + OperatorHarness.SCRIPT + "?force=true"))
+                .isEqualTo(200);
+
+        dbs.annotate("loss-squatter", "waiting", "touched", "after-the-loss");
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() ->
+                "AlreadyManaged".equals(dbs.condition("loss-squatter", "waiting", READY).getReason()));
+        assertThat(dbs.secret("loss-squatter", "waiting-db")).isNull();
+        dbs.awaitCondition("loss-owner", "ledger", READY, FALSE, "DataLost");
+        assertThat(harness.admin().info("ledger").owner().uid()).isEqualTo(owner.getMetadata().getUid());
     }
 }

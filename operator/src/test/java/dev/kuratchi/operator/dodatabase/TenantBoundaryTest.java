@@ -42,9 +42,6 @@ class TenantBoundaryTest {
         harness.close();
     }
 
-
-
-
     /** Rotates the token and waits until the replaced one is revoked; returns both, oldest first. */
     private static List<String> rotateOnce(String namespace, String name) {
         String first = dbs.token(namespace, name + "-db");
@@ -58,8 +55,6 @@ class TenantBoundaryTest {
         harness.client().resources(DoDatabase.class).inNamespace(namespace).withName(name).delete();
         await().atMost(Duration.ofSeconds(30)).until(() -> dbs.get(namespace, name) == null);
     }
-
-
 
     @Test
     void everyTokenOfARetainedDatabaseDiesWithItsResourceAlsoAfterTheNameIsAdoptedAgain() {
