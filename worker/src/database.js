@@ -11,7 +11,7 @@
 //   revoked:<tokenId>                   revoked tokens
 // Applied migrations live in `migrations_history`, the table kuratchi-sdk clients already read and write.
 import { DurableObject } from "cloudflare:workers";
-import { encodeRow, encodeValue } from "./statements.js";
+import { encodeRow, encodeValue, sqliteCodeOf } from "./statements.js";
 import { randomHex } from "./token.js";
 
 const REVOKED_PREFIX = "revoked:";
@@ -334,7 +334,7 @@ function failure(status, code, error, details = {}) {
 // "no such table: users: SQLITE_ERROR" or "UNIQUE constraint failed: t.id: SQLITE_CONSTRAINT (...)".
 function sqlFailure(error, prefix = "", details = {}) {
   const message = String(error?.message ?? error);
-  const sqliteCode = /(SQLITE_[A-Z_]+)(?: \(extended: [A-Z_]+\))?$/.exec(message)?.[1];
+  const sqliteCode = sqliteCodeOf(message);
   const { code = "sql_error", ...rest } = details;
   return failure(400, code, prefix + message, sqliteCode ? { sqliteCode, ...rest } : rest);
 }

@@ -10,7 +10,7 @@
 import { HttpError, errorBody, errorResponse, jsonResponse, methodNotAllowed, readJsonObject } from "./http.js";
 import { gatewayKeys } from "./keys.js";
 import { DATABASE_NAME_RULE, isValidDatabaseName } from "./names.js";
-import { DATA_OPERATIONS, parseDataRequest, parseMigrations } from "./statements.js";
+import { DATA_OPERATIONS, parseDataRequest, parseMigrations, sqliteCodeOf } from "./statements.js";
 import { TOKEN_ID_PATTERN, TokenError, verifyToken } from "./token.js";
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -190,8 +190,19 @@ function requireDatabaseName(name, what) {
 }
 
 async function forward(env, databaseName, call) {
-  const { status, body } = await call(env.DO.get(env.DO.idFromName(databaseName)));
-  return jsonResponse(body, status);
+  let answer;
+  try {
+    answer = await call(env.DO.get(env.DO.idFromName(databaseName)));
+  } catch (error) {
+    // workerd treats SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM and SQLITE_INTERRUPT inside a transaction as critical:
+    // it rolls back everything the call wrote, resets the object and rejects the call, whatever the object caught.
+    // Such an error belongs to the request (the database is full, an AUTOINCREMENT counter ran out, the query was
+    // too large), not to the gateway, so it is answered like any failed statement, with SQLite's message.
+    const sqliteCode = error?.retryable || error?.overloaded ? undefined : sqliteCodeOf(String(error?.message));
+    if (sqliteCode === undefined) throw error;
+    throw new HttpError(400, "sql_error", String(error.message), { sqliteCode });
+  }
+  return jsonResponse(answer.body, answer.status);
 }
 
 function maxBodyBytes(env) {

@@ -130,6 +130,11 @@ async function sha256Hex(text) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** SQLite's result code at the end of a workerd SQL error message, e.g. "...: SQLITE_CONSTRAINT (extended: ...)". */
+export function sqliteCodeOf(message) {
+  return /(SQLITE_[A-Z_]+)(?: \(extended: [A-Z_]+\))?$/.exec(message)?.[1];
+}
+
 function badRequest(message, details = {}) {
   return new HttpError(400, "invalid_request", message, details);
 }
