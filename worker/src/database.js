@@ -28,6 +28,9 @@ const TENANT_OBJECT = "name NOT GLOB 'sqlite_*' AND name NOT GLOB '_cf_*'";
 const HISTORY_MISSING =
   "migrations_history was dropped from this database; recreate it (columns tag, created_at, checksum) with the " +
   "applied migrations, or wipe the database";
+const HISTORY_UNUSABLE =
+  "migrations_history is not an ordinary table (it is a view, a virtual table or a WITHOUT ROWID table); replace it " +
+  "with a table (columns tag, created_at, checksum) holding the applied migrations, or wipe the database";
 
 export class KuratchiDoInternal extends DurableObject {
   constructor(ctx, env) {
@@ -121,6 +124,7 @@ export class KuratchiDoInternal extends DurableObject {
 
     // Recreating the table here would apply every migration again over the tenant's existing tables.
     const columns = this.historyColumns();
+    if (columns === null) return failure(409, "history_missing", HISTORY_UNUSABLE, claim);
     if (this.kv.get(PROVISIONED_AT) !== undefined && columns.length === 0) {
       return failure(409, "history_missing", HISTORY_MISSING, claim);
     }
@@ -179,6 +183,7 @@ export class KuratchiDoInternal extends DurableObject {
   }
 
   info() {
+    const columns = this.historyColumns();
     const tables = this.sql
       .exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND ${TENANT_OBJECT} ORDER BY name`)
       .toArray()
@@ -192,7 +197,7 @@ export class KuratchiDoInternal extends DurableObject {
       revokedTokens: [...this.kv.list({ prefix: REVOKED_PREFIX })].length,
       ...this.claimState(),
       retainedBy: this.kv.get(RETAINED_BY) ?? null,
-      historyMissing: provisioned && this.historyColumns().length === 0,
+      historyMissing: columns === null || (provisioned && columns.length === 0),
     });
   }
 
@@ -279,10 +284,17 @@ export class KuratchiDoInternal extends DurableObject {
     };
   }
 
-  /** The column names of migrations_history; none when the table does not exist. */
+  /**
+   * The column names of migrations_history: none when the table does not exist, null when tenant SQL gave the name to
+   * something the gateway cannot keep its history in (a view, a virtual or a WITHOUT ROWID table has no rowid to
+   * order by, or cannot take a column). table_xinfo, not table_info: a generated column is a column too.
+   */
   historyColumns() {
+    const [object] = this.sql.exec("PRAGMA table_list(migrations_history)").toArray();
+    if (object === undefined) return [];
+    if (object.type !== "table" || object.wr !== 0) return null;
     return this.sql
-      .exec("PRAGMA table_info(migrations_history)")
+      .exec("PRAGMA table_xinfo(migrations_history)")
       .toArray()
       .map((column) => column.name);
   }
@@ -303,7 +315,7 @@ export class KuratchiDoInternal extends DurableObject {
   /** Applied migrations, oldest first, read from the columns the table has: a tenant may have made it. */
   history() {
     const columns = this.historyColumns();
-    if (!columns.includes("tag")) return [];
+    if (!columns?.includes("tag")) return [];
     const column = (name) => (columns.includes(name) ? name : "NULL");
     return this.sql
       .exec(

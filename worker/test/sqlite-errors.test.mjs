@@ -48,3 +48,41 @@ test("SQLITE_FULL, which resets the object, is 400 sql_error in the data plane a
   assertSqlError(await gateway.provision("full", [USERS, POSTS], { owner: BOB, adopt: "any" }), "SQLITE_FULL");
   assert.deepEqual(await gateway.info("full"), retained, "the claim was rolled back too");
 });
+
+test("a migrations_history the gateway cannot use is 409 history_missing from PUT and historyMissing in GET", async () => {
+  const shapes = {
+    "history-view": "CREATE VIEW migrations_history AS SELECT 'x' AS tag",
+    "history-without-rowid": "CREATE TABLE migrations_history (tag TEXT PRIMARY KEY, created_at, checksum) WITHOUT ROWID",
+    "history-virtual": "CREATE VIRTUAL TABLE migrations_history USING fts5(tag)",
+  };
+  for (const [name, shape] of Object.entries(shapes)) {
+    assert.equal((await tenantSql(name, shape)).status, 200);
+    for (const owner of [ANN, undefined]) {
+      const info = await gateway.admin("GET", `/admin/databases/${name}`);
+      assert.equal(info.status, 200, `${name}: ${JSON.stringify(info.body)}`);
+      assert.equal(info.body.historyMissing, true);
+      assert.deepEqual(info.body.migrations, []);
+
+      const refused = await gateway.provision(name, [USERS], owner ? { owner, adopt: "any" } : {});
+      assert.equal(refused.status, 409, `${name}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.code, "history_missing");
+      assert.equal(
+        refused.body.error,
+        "migrations_history is not an ordinary table (it is a view, a virtual table or a WITHOUT ROWID table); " +
+          "replace it with a table (columns tag, created_at, checksum) holding the applied migrations, or wipe the database",
+      );
+    }
+    assert.deepEqual((await gateway.retire(name, ANN, true)).body, { success: true, retired: true, wiped: true });
+    assert.equal((await gateway.provision(name, [USERS], { owner: ANN })).status, 200, "a wipe makes it usable again");
+    assert.equal((await gateway.admin("DELETE", `/admin/databases/${name}`)).status, 200);
+  }
+});
+
+test("a generated checksum column fails the migration (400), and is not added a second time", async () => {
+  assert.equal((await tenantSql("history-generated", "CREATE TABLE migrations_history (tag TEXT, created_at, checksum AS ('x'))")).status, 200);
+  const failed = await gateway.provision("history-generated", [USERS]);
+  assert.equal(failed.status, 400, JSON.stringify(failed.body));
+  assert.equal(failed.body.code, "migration_failed");
+  assert.match(failed.body.error, /^migration '0001_users' failed: cannot INSERT into generated column "checksum"/);
+  assert.equal((await gateway.admin("GET", "/admin/databases/history-generated")).status, 200);
+});
