@@ -25,6 +25,19 @@ const EPOCH = "meta:epoch";
 // case-sensitive (GLOB): a tenant's "_CF_x" is tenant data and goes with a wipe.
 const TENANT_OBJECT = "name NOT GLOB 'sqlite_*' AND name NOT GLOB '_cf_*'";
 
+// The connection settings tenant SQL may change: the boolean PRAGMAs workerd allows (test/fresh-database.test.mjs
+// finds them). SQLite keeps them in the connection, not in the file, so while the object stays in memory they outlive
+// a wipe and a change of owner: the next owner's CHECK constraints would go unenforced, its LIKE turn case-sensitive.
+// All are off by default. workerd also allows foreign_keys (on), but changing it inside a transaction, where the
+// gateway runs all tenant SQL, does nothing; defer_foreign_keys ends with each transaction.
+const TENANT_PRAGMAS = [
+  "case_sensitive_like",
+  "ignore_check_constraints",
+  "legacy_alter_table",
+  "recursive_triggers",
+  "reverse_unordered_selects",
+];
+
 const HISTORY_MISSING =
   "migrations_history was dropped from this database; recreate it (columns tag, created_at, checksum) with the " +
   "applied migrations, or wipe the database";
@@ -114,9 +127,15 @@ export class KuratchiDoInternal extends DurableObject {
         adopted = this.holdsData();
         const refusal = adopted ? this.adoptionRefusal(owner, adopt) : null;
         if (refusal !== null) return refusal;
-        this.kv.put(OWNER, { ...owner, since: Date.now() });
-        this.kv.put(EPOCH, randomHex(8));
-        this.kv.delete(RETAINED_BY);
+        // A new owner gets the database as fresh as a new one, but for the data it adopts: without data to adopt,
+        // what earlier SQL left outside tenant objects is wiped; either way the connection's pragmas are reset.
+        this.ctx.storage.transactionSync(() => {
+          if (adopted) this.resetPragmas();
+          else this.wipe();
+          this.kv.put(OWNER, { ...owner, since: Date.now() });
+          this.kv.put(EPOCH, randomHex(8));
+          this.kv.delete(RETAINED_BY);
+        });
       }
     }
     if (this.kv.get(STORAGE_ID) === undefined) this.kv.put(STORAGE_ID, randomHex(16));
@@ -249,8 +268,10 @@ export class KuratchiDoInternal extends DurableObject {
     return ok({ deleted: held });
   }
 
-  // Not ctx.storage.deleteAll(): it would take the reserved state (revocations, owner, epoch) with the data.
-  // Runs inside a transaction, which defer_foreign_keys lasts for: tables referencing each other drop in any order.
+  // Leaves the database as a new one would be, but for the reserved state. Not ctx.storage.deleteAll(): it would take
+  // the reserved state (revocations, owner, epoch) with the data, and a crash before that was written back would lose
+  // it. Runs inside a transaction, so a wipe is whole or not at all, and defer_foreign_keys lasts for it: tables
+  // referencing each other drop in any order.
   wipe() {
     this.sql.exec("PRAGMA defer_foreign_keys = ON");
     // Views first, then virtual tables, which drop their own shadow tables, then the other tables; indexes and
@@ -264,8 +285,23 @@ export class KuratchiDoInternal extends DurableObject {
     for (const { type, name } of objects) {
       this.sql.exec(`DROP ${type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${name.replaceAll('"', '""')}"`);
     }
+    // SQLite's own tables, which tenant SQL can write: sqlite_sequence cannot be dropped, and a row left there (a
+    // counter at its largest makes the next owner's first AUTOINCREMENT insert fail with SQLITE_FULL) is readable by
+    // the next owner; sqlite_stat1 (and sqlite_stat4, where SQLite is built with it) holds what ANALYZE or
+    // PRAGMA optimize found, or any row tenant SQL put there, and SQLite creates it again when it is needed.
+    const internal = this.sql
+      .exec("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence' OR name GLOB 'sqlite_stat[0-9]'")
+      .toArray();
+    for (const { name } of internal) {
+      this.sql.exec(name === "sqlite_sequence" ? "DELETE FROM sqlite_sequence" : `DROP TABLE ${name}`);
+    }
+    this.resetPragmas();
     this.kv.delete(PROVISIONED_AT);
     this.kv.delete(STORAGE_ID);
+  }
+
+  resetPragmas() {
+    for (const pragma of TENANT_PRAGMAS) this.sql.exec(`PRAGMA ${pragma} = OFF`);
   }
 
   holdsData() {
