@@ -25,6 +25,16 @@ const EPOCH = "meta:epoch";
 // case-sensitive (GLOB): a tenant's "_CF_x" is tenant data and goes with a wipe.
 const TENANT_OBJECT = "name NOT GLOB 'sqlite_*' AND name NOT GLOB '_cf_*'";
 
+// workerd's authorizer refuses lowercase _cf_* names to all SQL the object runs, the gateway's included, yet lets
+// tenant SQL rename a table to one (ALTER TABLE t RENAME TO _cf_t; an FTS5 table renamed _cf takes its shadow tables
+// to _cf_data, ...): such a table hides from GET and outlives every wipe with its storage. workerd also creates its
+// own tables only when first needed (_cf_KV at the first KV write, _cf_METADATA for alarms) with CREATE TABLE IF NOT
+// EXISTS, which compares names case-insensitively: a tenant's _CF_KV made before would receive the reserved state.
+// So a transaction that creates either kind of name is refused. Only a statement whose text holds "_cf", in any
+// case, can name one: the check runs for those alone, and every other request costs one regular expression.
+const RESERVED_NAME = "name GLOB '_cf_*' OR lower(name) IN ('_cf_kv', '_cf_metadata')";
+const MAY_NAME_RESERVED = /_cf/i;
+
 // The connection settings tenant SQL may change: the boolean PRAGMAs workerd allows (test/fresh-database.test.mjs
 // finds them). SQLite keeps them in the connection, not in the file, so while the object stays in memory they outlive
 // a wipe and a change of owner: the next owner's CHECK constraints would go unenforced, its LIKE turn case-sensitive.
@@ -67,10 +77,12 @@ export class KuratchiDoInternal extends DurableObject {
     let rows;
     try {
       // One statement text may hold several statements (exec): all of them apply or none do.
-      this.ctx.storage.transactionSync(() => {
-        cursor = this.sql.exec(query, ...params);
-        rows = operation === "raw" ? cursor.raw().toArray() : cursor.toArray();
-      });
+      this.ctx.storage.transactionSync(() =>
+        this.refuseReservedNames(query, () => {
+          cursor = this.sql.exec(query, ...params);
+          rows = operation === "raw" ? cursor.raw().toArray() : cursor.toArray();
+        }),
+      );
     } catch (error) {
       return sqlFailure(error);
     }
@@ -102,7 +114,9 @@ export class KuratchiDoInternal extends DurableObject {
       const results = this.ctx.storage.transactionSync(() =>
         statements.map((statement, i) => {
           index = i;
-          return this.sql.exec(statement.query, ...statement.params).toArray().map(encodeRow);
+          return this.refuseReservedNames(statement.query, () =>
+            this.sql.exec(statement.query, ...statement.params).toArray().map(encodeRow),
+          );
         }),
       );
       return ok({ results });
@@ -166,7 +180,7 @@ export class KuratchiDoInternal extends DurableObject {
       if (recorded.has(migration.id)) continue;
       try {
         this.ctx.storage.transactionSync(() => {
-          this.sql.exec(migration.sql);
+          this.refuseReservedNames(migration.sql, () => this.sql.exec(migration.sql));
           this.sql.exec(
             "INSERT INTO migrations_history (tag, created_at, checksum) VALUES (?, ?, ?)",
             migration.id,
@@ -186,6 +200,26 @@ export class KuratchiDoInternal extends DurableObject {
     }
     if (this.kv.get(PROVISIONED_AT) === undefined) this.kv.put(PROVISIONED_AT, Date.now());
     return ok({ applied, ...summary(this.history()), storageId: claim.storageId, epoch: claim.epoch, adopted });
+  }
+
+  /**
+   * Runs `run`, tenant SQL inside the caller's transaction, and throws ReservedName, which rolls the transaction back,
+   * when it created a reserved name. Names there before are workerd's own, or older than this check.
+   */
+  refuseReservedNames(query, run) {
+    if (!MAY_NAME_RESERVED.test(query)) return run();
+    const before = this.reservedNames();
+    const result = run();
+    const created = this.reservedNames().filter((name) => !before.includes(name));
+    if (created.length > 0) throw new ReservedName(created);
+    return result;
+  }
+
+  reservedNames() {
+    return this.sql
+      .exec(`SELECT name FROM sqlite_master WHERE ${RESERVED_NAME}`)
+      .toArray()
+      .map((row) => row.name);
   }
 
   /** The 409 for a claim of a database holding data that `adopt` does not allow taking over, or null. */
@@ -370,6 +404,12 @@ function summary(history) {
   };
 }
 
+class ReservedName extends Error {
+  constructor(names) {
+    super(`the _cf_ prefix is reserved for the platform's own tables; choose another name than ${names.join(", ")}`);
+  }
+}
+
 function ok(fields) {
   return { status: 200, body: { success: true, ...fields } };
 }
@@ -383,6 +423,6 @@ function failure(status, code, error, details = {}) {
 function sqlFailure(error, prefix = "", details = {}) {
   const message = String(error?.message ?? error);
   const sqliteCode = sqliteCodeOf(message);
-  const { code = "sql_error", ...rest } = details;
+  const { code = error instanceof ReservedName ? "reserved_name" : "sql_error", ...rest } = details;
   return failure(400, code, prefix + message, sqliteCode ? { sqliteCode, ...rest } : rest);
 }
