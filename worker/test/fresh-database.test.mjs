@@ -1,5 +1,5 @@
 // After a wipe, and for every new owner, a database is as fresh as a new one but for the reserved state: nothing a
-// previous user wrote, hid or set in the connection reaches whoever claims the name next.
+// previous user wrote, or set in the connection, reaches whoever claims the name next.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startGateway } from "./support/gateway.mjs";
@@ -8,7 +8,8 @@ const KEY = "fresh-database-test-key";
 const ACCOUNTS = {
   id: "0001_accounts",
   sql:
-    "CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL, balance INTEGER CHECK (balance >= 0));\n" +
+    "CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL, " +
+    "balance INTEGER CHECK (balance >= 0));\n" +
     "CREATE INDEX accounts_email ON accounts(email);",
 };
 const ANN = { uid: "6f1c2b9e-0001-4c55-9a57-1a2b3c4d5e6f", namespace: "team-a", name: "ann-db" };
@@ -35,10 +36,8 @@ before(async () => {
 });
 after(() => gateway?.dispose());
 
-async function tenantSql(databaseName, query) {
-  const { epoch } = await gateway.info(databaseName);
-  const token = await gateway.issueToken(databaseName, { epoch: epoch ?? "" });
-  return gateway.data("exec", databaseName, { query }, token);
+function tenantSql(databaseName, query) {
+  return gateway.tenant("exec", databaseName, { query });
 }
 
 async function tenantRows(databaseName, query) {

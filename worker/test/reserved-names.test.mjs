@@ -26,11 +26,6 @@ before(async () => {
 });
 after(() => gateway?.dispose());
 
-async function tenant(operation, databaseName, body) {
-  const { epoch } = await gateway.info(databaseName);
-  return gateway.data(operation, databaseName, body, await gateway.issueToken(databaseName, { epoch: epoch ?? "" }));
-}
-
 function assertReserved(response, names, prefix = "") {
   assert.equal(response.status, 400, JSON.stringify(response.body));
   assert.equal(response.body.success, false);
@@ -41,7 +36,7 @@ function assertReserved(response, names, prefix = "") {
 }
 
 async function reservedLeft(databaseName) {
-  const response = await tenant("run", databaseName, {
+  const response = await gateway.tenant("run", databaseName, {
     query: "SELECT name FROM sqlite_master WHERE lower(name) GLOB '_cf_*' ORDER BY name",
   });
   return response.body.results.map((row) => row.name);
@@ -50,24 +45,30 @@ async function reservedLeft(databaseName) {
 test("a table cannot be hidden under the _cf_ prefix: 400 reserved_name, and nothing of the request is applied", async () => {
   await gateway.provision("hide", [NOTES], { owner: ANN });
   for (const [query, names] of HIDING) {
-    const exec = await tenant("exec", "hide", { query: `INSERT INTO notes (body) VALUES ('kept?'); ${query}` });
+    const exec = await gateway.tenant("exec", "hide", { query: `INSERT INTO notes (body) VALUES ('kept?'); ${query}` });
     assertReserved(exec, names);
     assert.equal(exec.body.code, "reserved_name");
 
-    const batch = await tenant("batch", "hide", {
+    const batch = await gateway.tenant("batch", "hide", {
       batch: [{ query: "INSERT INTO notes (body) VALUES ('kept?')" }, { query }, { query: "SELECT 1" }],
     });
     assertReserved(batch, names, "statement 1: ");
     assert.equal(batch.body.code, "reserved_name");
     assert.equal(batch.body.index, 1);
   }
-  assert.deepEqual((await tenant("run", "hide", { query: "SELECT count(*) AS n FROM notes" })).body.results, [{ n: 0 }]);
+  const notes = await gateway.tenant("run", "hide", { query: "SELECT count(*) AS n FROM notes" });
+  assert.deepEqual(notes.body.results, [{ n: 0 }]);
   assert.deepEqual((await gateway.info("hide")).tables, ["migrations_history", "notes"]);
   assert.deepEqual(await reservedLeft("hide"), ["_cf_KV"], "workerd's own table is the only one");
 
-  const mentions = await tenant("run", "hide", { query: "SELECT '_cf_notes' AS name, ? AS also", params: ["_CF_"] });
+  const mentions = await gateway.tenant("run", "hide", {
+    query: "SELECT '_cf_notes' AS name, ? AS also",
+    params: ["_CF_"],
+  });
   assert.deepEqual(mentions.body.results, [{ name: "_cf_notes", also: "_CF_" }], "a mention alone is no name");
-  const lookalike = await tenant("exec", "hide", { query: "CREATE TABLE _CF_lookalike (v); DROP TABLE _CF_lookalike" });
+  const lookalike = await gateway.tenant("exec", "hide", {
+    query: "CREATE TABLE _CF_lookalike (v); DROP TABLE _CF_lookalike",
+  });
   assert.equal(lookalike.status, 200, "only the lowercase prefix and workerd's table names are reserved");
 });
 
@@ -89,13 +90,14 @@ test("after a wipe nothing hidden is left: the next owner's database is the size
   const fresh = (await gateway.info("fresh-size")).sizeBytes;
 
   await gateway.provision("hidden-size", [NOTES], { owner: ANN });
-  await tenant("exec", "hidden-size", {
+  await gateway.tenant("exec", "hidden-size", {
     query:
       "CREATE TABLE stash (data BLOB); " +
       "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) " +
       "INSERT INTO stash SELECT randomblob(1000) FROM n",
   });
-  assertReserved(await tenant("exec", "hidden-size", { query: "ALTER TABLE stash RENAME TO _cf_stash" }), "_cf_stash");
+  const hidden = await gateway.tenant("exec", "hidden-size", { query: "ALTER TABLE stash RENAME TO _cf_stash" });
+  assertReserved(hidden, "_cf_stash");
   assert.deepEqual((await gateway.retire("hidden-size", ANN, true)).body, { success: true, retired: true, wiped: true });
 
   await gateway.provision("hidden-size", [NOTES], { owner: BOB });
@@ -104,14 +106,16 @@ test("after a wipe nothing hidden is left: the next owner's database is the size
 });
 
 test("a _CF_KV made before workerd's own _cf_KV is refused, so the reserved state never reaches tenant SQL", async () => {
-  const made = await tenant("exec", "shadow", { query: "CREATE TABLE _CF_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID" });
+  const made = await gateway.tenant("exec", "shadow", {
+    query: "CREATE TABLE _CF_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID",
+  });
   assertReserved(made, "_CF_KV");
   assert.equal(made.body.code, "reserved_name");
 
   const revokedId = "ab".repeat(16);
   const revoked = await gateway.admin("POST", "/admin/databases/shadow/revocations", { tokenIds: [revokedId] });
   assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
-  const unrevoke = await tenant("exec", "shadow", { query: "DELETE FROM _CF_KV" });
+  const unrevoke = await gateway.tenant("exec", "shadow", { query: "DELETE FROM _CF_KV" });
   assert.equal(unrevoke.body.sqliteCode, "SQLITE_AUTH", JSON.stringify(unrevoke.body));
   const token = await gateway.issueToken("shadow", { tokenId: revokedId });
   assert.equal((await gateway.data("run", "shadow", { query: "SELECT 1" }, token)).body.code, "token_revoked");

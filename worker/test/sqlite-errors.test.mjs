@@ -17,12 +17,6 @@ before(async () => {
 });
 after(() => gateway?.dispose());
 
-async function tenantSql(databaseName, query) {
-  const { epoch } = await gateway.info(databaseName);
-  const token = await gateway.issueToken(databaseName, { epoch: epoch ?? "" });
-  return gateway.data("exec", databaseName, { query }, token);
-}
-
 function assertSqlError(response, sqliteCode) {
   assert.equal(response.status, 400, JSON.stringify(response.body));
   assert.equal(response.body.success, false);
@@ -32,13 +26,16 @@ function assertSqlError(response, sqliteCode) {
 
 test("SQLITE_FULL, which resets the object, is 400 sql_error in the data plane and in PUT, and nothing is kept", async () => {
   assert.equal((await gateway.provision("full", [USERS], { owner: ANN })).status, 200);
-  assert.equal((await tenantSql("full", EXHAUST_HISTORY)).status, 200);
+  assert.equal((await gateway.tenant("exec", "full", { query: EXHAUST_HISTORY })).status, 200);
   const before = await gateway.info("full");
 
-  const insert = await tenantSql("full", "INSERT INTO users (email) VALUES ('a@b.c'); INSERT INTO migrations_history (tag) VALUES ('x')");
+  const insert = await gateway.tenant("exec", "full", {
+    query: "INSERT INTO users (email) VALUES ('a@b.c'); INSERT INTO migrations_history (tag) VALUES ('x')",
+  });
   assertSqlError(insert, "SQLITE_FULL");
   assert.equal(insert.body.error, "database or disk is full: SQLITE_FULL");
-  assert.deepEqual((await tenantSql("full", "SELECT count(*) AS n FROM users")).body.results, [{ n: 0 }]);
+  const users = await gateway.tenant("run", "full", { query: "SELECT count(*) AS n FROM users" });
+  assert.deepEqual(users.body.results, [{ n: 0 }], "the insert before it was rolled back");
 
   assertSqlError(await gateway.provision("full", [USERS, POSTS], { owner: ANN }), "SQLITE_FULL");
   assert.deepEqual(await gateway.info("full"), before, "the migration was rolled back with its history row");
@@ -56,7 +53,7 @@ test("a migrations_history the gateway cannot use is 409 history_missing from PU
     "history-virtual": "CREATE VIRTUAL TABLE migrations_history USING fts5(tag)",
   };
   for (const [name, shape] of Object.entries(shapes)) {
-    assert.equal((await tenantSql(name, shape)).status, 200);
+    assert.equal((await gateway.tenant("exec", name, { query: shape })).status, 200);
     for (const owner of [ANN, undefined]) {
       const info = await gateway.admin("GET", `/admin/databases/${name}`);
       assert.equal(info.status, 200, `${name}: ${JSON.stringify(info.body)}`);
@@ -79,7 +76,8 @@ test("a migrations_history the gateway cannot use is 409 history_missing from PU
 });
 
 test("a generated checksum column fails the migration (400), and is not added a second time", async () => {
-  assert.equal((await tenantSql("history-generated", "CREATE TABLE migrations_history (tag TEXT, created_at, checksum AS ('x'))")).status, 200);
+  const shape = "CREATE TABLE migrations_history (tag TEXT, created_at, checksum AS ('x'))";
+  assert.equal((await gateway.tenant("exec", "history-generated", { query: shape })).status, 200);
   const failed = await gateway.provision("history-generated", [USERS]);
   assert.equal(failed.status, 400, JSON.stringify(failed.body));
   assert.equal(failed.body.code, "migration_failed");

@@ -70,6 +70,12 @@ export class Gateway {
     return requestJson(this.resolve(`/api/${operation}`), { method: "POST", headers, body: JSON.stringify(body) });
   }
 
+  /** A data-plane call as the database's tenant: with a token for its current epoch, as the operator issues them. */
+  async tenant(operation, databaseName, body) {
+    const { epoch } = await this.info(databaseName);
+    return this.data(operation, databaseName, body, await this.issueToken(databaseName, { epoch: epoch ?? "" }));
+  }
+
   /** Runs a query with a fresh token for the database and returns the parsed body, failing on a non-2xx. */
   async sql(databaseName, query, params = []) {
     const response = await this.data("run", databaseName, { query, params }, await this.issueToken(databaseName));
