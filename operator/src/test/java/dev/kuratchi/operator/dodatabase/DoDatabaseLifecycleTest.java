@@ -45,11 +45,7 @@ class DoDatabaseLifecycleTest {
 
     @Test
     void applyBecomesReadyAndTheSecretsTokenRunsQueriesThroughTheGateway() {
-        dbs.create("apply", "acme", spec -> {
-            SchemaSource schema = new SchemaSource();
-            schema.setBuiltIn("organization");
-            spec.setSchema(schema);
-        });
+        dbs.create("apply", "acme", DoDatabases.builtIn("organization"));
         DoDatabase ready = dbs.awaitReady("apply", "acme");
         DoDatabaseStatus status = ready.getStatus();
         assertThat(status.getObservedGeneration()).isEqualTo(ready.getMetadata().getGeneration());
@@ -70,31 +66,6 @@ class DoDatabaseLifecycleTest {
     private static long reconciles() {
         return harness.registry().find("reconciliations.execution.duration").timers().stream()
                 .mapToLong(t -> t.count()).sum();
-    }
-
-    private static Consumer<DoDatabaseSpec> builtIn(String schema) {
-        return spec -> {
-            SchemaSource source = new SchemaSource();
-            source.setBuiltIn(schema);
-            spec.setSchema(source);
-        };
-    }
-
-    private static Consumer<DoDatabaseSpec> fromConfigMap(String name) {
-        return spec -> {
-            SchemaSource source = new SchemaSource();
-            source.setConfigMap(name);
-            spec.setSchema(source);
-        };
-    }
-
-    private static Consumer<DoDatabaseSpec> token(String ttl, String renewBefore) {
-        return spec -> {
-            TokenSpec token = new TokenSpec();
-            token.setTtl(ttl);
-            token.setRenewBefore(renewBefore);
-            spec.setToken(token);
-        };
     }
 
     private static void assertRefused(GatewayClient gateway, String code) {
@@ -131,7 +102,7 @@ class DoDatabaseLifecycleTest {
 
     @Test
     void aTokenIsRenewedAtItsRenewalTimeAndTheOldTokenIsRevokedAfterTheGracePeriod() {
-        dbs.create("renew", "renew", token("10m", "4m"));
+        dbs.create("renew", "renew", DoDatabases.tokenLifetime("10m", "4m"));
         DoDatabase first = dbs.awaitReady("renew", "renew");
         assertThat(Instant.parse(first.getStatus().getToken().renewalTime()))
                 .isEqualTo(Instant.parse(first.getStatus().getToken().notAfter()).minus(Duration.ofMinutes(4)));
@@ -188,7 +159,7 @@ class DoDatabaseLifecycleTest {
     void aNewMigrationInTheConfigMapIsAppliedAndShowsInStatus() {
         dbs.migrations("migrate", "shop-migrations",
                 Map.of("0001_items.sql", "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"));
-        dbs.create("migrate", "shop", fromConfigMap("shop-migrations"));
+        dbs.create("migrate", "shop", DoDatabases.fromConfigMap("shop-migrations"));
         DoDatabase ready = dbs.awaitReady("migrate", "shop");
         assertThat(ready.getStatus().getAppliedMigrations()).containsExactly("0001_items");
 
@@ -243,15 +214,15 @@ class DoDatabaseLifecycleTest {
     void badInputsEachGiveAConditionWithAClearMessageAndHarmNothingElse() {
         dbs.create("bad", "good", spec -> { });
         dbs.create("bad", "bad-name", spec -> spec.setDatabaseName("Not.Valid"));
-        dbs.create("bad", "missing-cm", fromConfigMap("nope"));
-        dbs.create("bad", "bad-ttl", token("soon", null));
-        dbs.create("bad", "renew-too-long", token("2h", "3h"));
-        dbs.create("bad", "renew-every-second", token("10m", "9m59s"));
+        dbs.create("bad", "missing-cm", DoDatabases.fromConfigMap("nope"));
+        dbs.create("bad", "bad-ttl", DoDatabases.tokenLifetime("soon", null));
+        dbs.create("bad", "renew-too-long", DoDatabases.tokenLifetime("2h", "3h"));
+        dbs.create("bad", "renew-every-second", DoDatabases.tokenLifetime("10m", "9m59s"));
         dbs.migrations("bad", "broken", Map.of("0001_ok.sql", "CREATE TABLE ok (x);",
                 "0002_bad.sql", "CREATE TABLE broken (x; -- missing paren"));
-        dbs.create("bad", "bad-sql", fromConfigMap("broken"));
+        dbs.create("bad", "bad-sql", DoDatabases.fromConfigMap("broken"));
         dbs.migrations("bad", "misnamed", Map.of("create.sql", "CREATE TABLE x (y);"));
-        dbs.create("bad", "bad-key", fromConfigMap("misnamed"));
+        dbs.create("bad", "bad-key", DoDatabases.fromConfigMap("misnamed"));
 
         assertThat(dbs.awaitCondition("bad", "bad-name", READY, FALSE, "InvalidDatabaseName")
                 .getStatus().getConditions().get(0).getMessage()).contains("lowercase letters");

@@ -29,6 +29,34 @@ public final class DoDatabases {
         this.client = client;
     }
 
+    /** A spec with a built-in schema. */
+    public static Consumer<DoDatabaseSpec> builtIn(String schema) {
+        return spec -> {
+            SchemaSource source = new SchemaSource();
+            source.setBuiltIn(schema);
+            spec.setSchema(source);
+        };
+    }
+
+    /** A spec with the migrations of a ConfigMap. */
+    public static Consumer<DoDatabaseSpec> fromConfigMap(String name) {
+        return spec -> {
+            SchemaSource source = new SchemaSource();
+            source.setConfigMap(name);
+            spec.setSchema(source);
+        };
+    }
+
+    /** A spec with a token lifetime and renewal lead. */
+    public static Consumer<DoDatabaseSpec> tokenLifetime(String ttl, String renewBefore) {
+        return spec -> {
+            TokenSpec token = new TokenSpec();
+            token.setTtl(ttl);
+            token.setRenewBefore(renewBefore);
+            spec.setToken(token);
+        };
+    }
+
     public DoDatabase create(String namespace, String name, Consumer<DoDatabaseSpec> spec) {
         DoDatabase resource = new DoDatabase();
         resource.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());

@@ -137,15 +137,8 @@ class FailureSafetyTest {
     @Test
     void renewalAndRevocationDoNotWaitOnAMissingConfigMapOrAFailingMigration() {
         dbs.migrations("schema-down", "shop-schema", Map.of("0001_items.sql", "CREATE TABLE items (id INTEGER);"));
-        dbs.create("schema-down", "shop", spec -> {
-            SchemaSource schema = new SchemaSource();
-            schema.setConfigMap("shop-schema");
-            spec.setSchema(schema);
-            TokenSpec token = new TokenSpec();
-            token.setTtl("30m");
-            token.setRenewBefore("10m");
-            spec.setToken(token);
-        });
+        dbs.create("schema-down", "shop",
+                DoDatabases.fromConfigMap("shop-schema").andThen(DoDatabases.tokenLifetime("30m", "10m")));
         dbs.awaitReady("schema-down", "shop");
         String before = dbs.token("schema-down", "shop-db");
         harness.client().configMaps().inNamespace("schema-down").withName("shop-schema").delete();
@@ -160,11 +153,7 @@ class FailureSafetyTest {
 
         // A resource whose schema never worked still gets a token.
         dbs.migrations("schema-down", "broken", Map.of("0001_bad.sql", "CREATE TABLE (oops"));
-        dbs.create("schema-down", "never-migrated", spec -> {
-            SchemaSource schema = new SchemaSource();
-            schema.setConfigMap("broken");
-            spec.setSchema(schema);
-        });
+        dbs.create("schema-down", "never-migrated", DoDatabases.fromConfigMap("broken"));
         dbs.awaitCondition("schema-down", "never-migrated", SCHEMA_APPLIED, FALSE, "MigrationFailed");
         await().atMost(Duration.ofSeconds(30)).until(() -> dbs.secret("schema-down", "never-migrated-db") != null);
         assertThat(harness.app(dbs.token("schema-down", "never-migrated-db")).query("SELECT 1")).hasSize(1);
@@ -173,15 +162,8 @@ class FailureSafetyTest {
     @Test
     void aMigrationTheGatewayKeepsFailingDoesNotStopRenewal() {
         dbs.migrations("schema-stuck", "slow", Map.of("0001_items.sql", "CREATE TABLE items (id INTEGER);"));
-        dbs.create("schema-stuck", "slowschema", spec -> {
-            SchemaSource schema = new SchemaSource();
-            schema.setConfigMap("slow");
-            spec.setSchema(schema);
-            TokenSpec token = new TokenSpec();
-            token.setTtl("30m");
-            token.setRenewBefore("10m");
-            spec.setToken(token);
-        });
+        dbs.create("schema-stuck", "slowschema",
+                DoDatabases.fromConfigMap("slow").andThen(DoDatabases.tokenLifetime("30m", "10m")));
         dbs.awaitReady("schema-stuck", "slowschema");
         String before = dbs.token("schema-stuck", "slowschema-db");
         harness.emulator().fault("{\"target\": \"workers\", \"method\": \"PUT\", \"path\": \"/" + OperatorHarness.SCRIPT
@@ -204,11 +186,7 @@ class FailureSafetyTest {
     @Test
     void aMigrationThatFailedIsTriedAgainAtTheNextCheckOnceSomeoneFixedTheDatabase() {
         dbs.migrations("schema-fixed", "needy", Map.of("0001_fill.sql", "INSERT INTO needed VALUES (1);"));
-        dbs.create("schema-fixed", "needy", spec -> {
-            SchemaSource schema = new SchemaSource();
-            schema.setConfigMap("needy");
-            spec.setSchema(schema);
-        });
+        dbs.create("schema-fixed", "needy", DoDatabases.fromConfigMap("needy"));
         dbs.awaitCondition("schema-fixed", "needy", SCHEMA_APPLIED, FALSE, "MigrationFailed");
         await().atMost(Duration.ofSeconds(30)).until(() -> dbs.secret("schema-fixed", "needy-db") != null);
         harness.app(dbs.token("schema-fixed", "needy-db")).exec("CREATE TABLE needed (x)");
@@ -245,11 +223,7 @@ class FailureSafetyTest {
     void migrationsLargerThanTheGatewayTakesAreAConditionAndTheTokenIsStillIssued() {
         dbs.migrations("too-large", "huge", Map.of("0001_huge.sql",
                 "CREATE TABLE t (x TEXT DEFAULT '" + "x".repeat(1_100_000) + "');"));
-        dbs.create("too-large", "huge", spec -> {
-            SchemaSource schema = new SchemaSource();
-            schema.setConfigMap("huge");
-            spec.setSchema(schema);
-        });
+        dbs.create("too-large", "huge", DoDatabases.fromConfigMap("huge"));
         dbs.awaitCondition("too-large", "huge", SCHEMA_APPLIED, FALSE, "MigrationsTooLarge");
         assertThat(dbs.condition("too-large", "huge", READY).getReason()).isEqualTo("MigrationsTooLarge");
         await().atMost(Duration.ofSeconds(30)).until(() -> dbs.secret("too-large", "huge-db") != null);

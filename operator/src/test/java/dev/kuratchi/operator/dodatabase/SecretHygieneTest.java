@@ -34,11 +34,7 @@ class SecretHygieneTest {
             DoDatabases dbs = new DoDatabases(harness.client());
             dbs.migrations("hygiene", "leaky", Map.of("0001_bad.sql", "CREATE TABLE ("));
             dbs.create("hygiene", "plain", spec -> { });
-            dbs.create("hygiene", "failing", spec -> {
-                SchemaSource schema = new SchemaSource();
-                schema.setConfigMap("leaky");
-                spec.setSchema(schema);
-            });
+            dbs.create("hygiene", "failing", DoDatabases.fromConfigMap("leaky"));
             DoDatabase first = dbs.awaitReady("hygiene", "plain");
             secrets.add(DoDatabases.data(dbs.secret("hygiene", "plain-db")).get("token"));
             GatewayClient oldClient = DoDatabases.gateway(dbs.secret("hygiene", "plain-db"));

@@ -50,11 +50,7 @@ class StorageLossTest {
     @Test
     void storageLostWithADeletedWorkerIsFoundReprovisionedAndReportedUntilAcknowledged() {
         start("1s");
-        dbs.create("lost", "precious", spec -> {
-            SchemaSource schema = new SchemaSource();
-            schema.setBuiltIn("organization");
-            spec.setSchema(schema);
-        });
+        dbs.create("lost", "precious", DoDatabases.builtIn("organization"));
         dbs.awaitReady("lost", "precious");
         String before = dbs.token("lost", "precious-db");
         harness.app(before).query("INSERT INTO users (id, email) VALUES (?, ?)", "u1", "a@b.c");
