@@ -22,6 +22,9 @@ final class DatabaseStage {
     static final String DATABASE_PROVISIONED = DoDatabaseReconciler.DATABASE_PROVISIONED;
     static final String SCHEMA_APPLIED = DoDatabaseReconciler.SCHEMA_APPLIED;
     static final Duration RECHECK_BLOCKED = Duration.ofMinutes(1);
+    /** Failures that say the claim itself is not this resource's, or the operator cannot act at all. */
+    private static final java.util.Set<String> CLAIM_FAILURES = java.util.Set.of("AlreadyManaged", "ExistingData",
+            "GatewayKeyRejected", "GatewayNotFound");
 
     private final TenancyRules tenancy;
     private final StorageChecks checks;
@@ -47,12 +50,25 @@ final class DatabaseStage {
             try {
                 provision(a);
             } catch (StageFailure failure) {
-                if (!claimed || !failure.isTransient()) {
+                if (!claimed || CLAIM_FAILURES.contains(failure.reason())) {
                     throw failure;
                 }
-                // The claim stands from before: confirm it with a read, so the token does not wait on the schema.
-                a.retryLater = failure.on(SCHEMA_APPLIED);
-                verify(a);
+                // The claim stands from before and only the schema failed: confirm the claim with a read, so the
+                // token does not wait on the schema; a passing failure is retried after the token stage, another
+                // one is tried again at the next check.
+                StageFailure schema = failure.on(SCHEMA_APPLIED);
+                if (schema.isTransient()) {
+                    a.retryLater = schema;
+                } else {
+                    a.problems.add(schema);
+                    a.status.setSchemaHash(hash);
+                }
+                try {
+                    verify(a);
+                } catch (StageFailure unconfirmed) {
+                    a.problems.add(schema);
+                    throw unconfirmed;
+                }
             }
         } else if (due || !Conditions.isTrue(a.conditions.list(), DATABASE_PROVISIONED)) {
             verify(a);
@@ -113,7 +129,11 @@ final class DatabaseStage {
                 case "database_owned" -> throw alreadyManaged(a);
                 case "database_exists" -> throw StageFailure.blocked(DATABASE_PROVISIONED, "ExistingData",
                         existingData(a, e), RECHECK_BLOCKED);
-                case "migration_failed", "migration_changed", "history_missing" -> {
+                case "migration_failed", "migration_changed", "history_missing", "sql_error" -> {
+                    if (e.details().get("epoch") == null) {
+                        // The error undid the claim with everything else (an SQLite error that resets the object).
+                        throw failure(DATABASE_PROVISIONED, e);
+                    }
                     // The claim stands; only the schema is stuck, and it must not hold up the token.
                     claimed(a, e.details().get("storageId"), e.details().get("epoch"), false);
                     a.status.setSchemaHash(hash);
@@ -193,7 +213,7 @@ final class DatabaseStage {
 
     private static String schemaReason(String code) {
         return switch (code) {
-            case "migration_failed" -> "MigrationFailed";
+            case "migration_failed", "sql_error" -> "MigrationFailed";
             case "migration_changed" -> "MigrationChanged";
             default -> "MigrationHistoryMissing";
         };

@@ -147,6 +147,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
             // A write lost a race (a stale resourceVersion): nothing to report, only to try again.
             lostRace = e.getCode() == 409;
             stopped = lostRace ? null : unexpected(e);
+            requeue = untilRenewal(attempt);
         } catch (RuntimeException e) {
             stopped = unexpected(e);
         }
@@ -216,10 +217,11 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
     /** Keeps a valid token in the Secret; the Secret is written before status names the token. */
     private DatabaseToken token(Attempt a, Context<DoDatabase> context, TokenPolicy policy) {
         DoDatabase resource = a.resource;
-        Optional<String> held = tokenSecret.getSecondaryResource(resource, context).flatMap(TokenSecret::token);
+        Optional<Secret> secret = tokenSecret.getSecondaryResource(resource, context);
         String rotate = annotation(resource, DoDatabase.ROTATE_ANNOTATION);
-        TokenKeeper.Outcome outcome = tokens.ensure(a.databaseName, held, a.status, policy, rotate,
-                () -> database.confirmedEpoch(a), a.now);
+        TokenKeeper.Outcome outcome = tokens.ensure(a.uid(), a.databaseName, secret.flatMap(TokenSecret::token),
+                secret.flatMap(TokenSecret::replaces), a.status, policy, rotate, () -> database.confirmedEpoch(a),
+                a.now);
         boolean mayHoldKey = with.tenancy().mayHoldGatewayKey(a.namespace());
         if (TokenSecret.asksForGatewayKey(resource) && !mayHoldKey) {
             a.problems.add(StageFailure.permanent(READY, "GatewayKeyNotAllowed", "spec.secret.includeGatewayKey is "
@@ -227,11 +229,13 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
                     + "namespaces the operator's KURATCHI_GATEWAY_KEY_NAMESPACES lists may hold it (ask your platform "
                     + "team); the Secret holds the database token alone"));
         }
-        TokenSecret.use(context, new TokenSecret.Content(a.databaseName, a.endpoint, outcome.token(),
+        TokenSecret.use(context, new TokenSecret.Content(a.databaseName, a.endpoint, outcome.token(), outcome.replaces(),
                 TokenSecret.asksForGatewayKey(resource) && mayHoldKey ? Optional.of(with.gatewayKey()) : Optional.empty()));
         writeSecret(a, context);
 
         DatabaseToken token = outcome.token();
+        boolean recorded = outcome.reissued().isEmpty() && a.status.getToken() != null
+                && !token.tokenId().equals(a.status.getToken().id());
         a.status.setToken(new TokenStatus(token.tokenId(), token.expiresAt().toString(),
                 policy.renewalTime(token).toString()));
         a.status.setPendingRevocations(nullIfEmpty(outcome.pending()));
@@ -241,8 +245,9 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
             }
             a.conditions.set(TOKEN_ISSUED, TRUE, verb(outcome.reissued().get(), a.status), issued(resource, token)
                     + explanation(outcome.reissued().get()));
-        } else if (!Conditions.isTrue(a.conditions.list(), TOKEN_ISSUED)) {
-            a.conditions.set(TOKEN_ISSUED, TRUE, "Issued", issued(resource, token));
+        } else if (recorded || !Conditions.isTrue(a.conditions.list(), TOKEN_ISSUED)) {
+            a.conditions.set(TOKEN_ISSUED, TRUE, "Issued", issued(resource, token) + (recorded ? " (written before "
+                    + "an interrupted update named it; the token it replaced is revoked)" : ""));
         }
         return token;
     }

@@ -35,7 +35,7 @@ final class GatewayFailures {
                     + "expected (HTTP " + e.status() + ": " + e.getMessage() + "); retrying with backoff", null);
         }
         return StageFailure.permanent(condition, "GatewayRejected", "the gateway refused the request (HTTP "
-                + e.status() + ", " + e.code() + ": " + e.getMessage() + "); fix what it names, then the operator "
-                + "tries again when the resource changes");
+                + e.status() + ", " + e.code() + ": " + e.getMessage() + "); fix what it names: the operator tries "
+                + "again at its next check of the database, or when the resource changes");
     }
 }

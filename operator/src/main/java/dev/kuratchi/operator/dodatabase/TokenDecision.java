@@ -18,8 +18,9 @@ public final class TokenDecision {
         /** It verifies only with the gateway key being rotated out. */
         SignedWithPreviousKey,
         /**
-         * It is older than the token status names: restored from a backup, or written by hand. (A newer one can only
-         * be the operator's own, written before a crash or a failure lost its status update: that one is kept.)
+         * It is not the token status names: restored from a backup, or written by hand. (One the operator wrote to
+         * replace the token status names, before a crash or a failure lost its status update, is kept: the Secret
+         * carries the operator's proof of that.)
          */
         NotCurrent,
         /** Its id lacks the database's token epoch, so the gateway refuses it. */
@@ -40,13 +41,14 @@ public final class TokenDecision {
      * @param onlyPreviousKey it verifies only with the previous gateway key
      * @param tokenId its id (null when it does not parse)
      * @param statusTokenId the id status names as current (null when none)
-     * @param newerThanStatus it expires later than the token status names, or status names none
+     * @param replacesStatusToken the Secret proves the operator wrote it to replace the token status names (or,
+     *     when status names none, as the first), and it is not waiting for revocation
      * @param epoch the database's token epoch (null when it has none)
      * @param outlivesTtl it expires later than a token issued now with the current ttl would
      * @param renewalTime when it is due for renewal
      */
     public record Observed(boolean present, boolean verifies, boolean onlyPreviousKey, String tokenId,
-            String statusTokenId, boolean newerThanStatus, String epoch, boolean outlivesTtl, Instant renewalTime) {}
+            String statusTokenId, boolean replacesStatusToken, String epoch, boolean outlivesTtl, Instant renewalTime) {}
 
     private TokenDecision() {}
 
@@ -65,7 +67,7 @@ public final class TokenDecision {
         if (token.onlyPreviousKey()) {
             return Optional.of(Reason.SignedWithPreviousKey);
         }
-        if (!Objects.equals(token.tokenId(), token.statusTokenId()) && !token.newerThanStatus()) {
+        if (!Objects.equals(token.tokenId(), token.statusTokenId()) && !token.replacesStatusToken()) {
             return Optional.of(Reason.NotCurrent);
         }
         if (token.epoch() != null && !token.tokenId().startsWith(token.epoch())) {

@@ -5,24 +5,31 @@ import dev.kuratchi.client.token.DatabaseToken;
 import dev.kuratchi.client.token.GatewayKey;
 import dev.kuratchi.client.token.InvalidTokenException;
 import dev.kuratchi.client.token.Tokens;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The token stage of a DoDatabase: which token its Secret should hold (the one there, or a new one, see
  * {@link TokenDecision}), and which replaced tokens to revoke and when.
  *
  * <p>Every token it replaces is scheduled for revocation: the one status names and, when it differs, a valid one the
- * Secret holds. A valid token in the Secret that is newer than the one status names was written by the operator
- * itself before its status update was lost (a crash, a failed patch): it is kept and the older one scheduled, so an
- * interrupted reconcile never issues a token more, and none goes unrecorded. Deleting the resource ends every token
- * by the gateway's epoch anyway.
+ * Secret holds. With each new token the Secret gets a proof (an HMAC with the gateway key, see {@link #replaces}) of
+ * which token it replaced: a Secret whose token replaced exactly the one status names was written by the operator
+ * before its status update was lost (a crash, a failed patch), so that token is kept and the replaced one scheduled.
+ * An interrupted reconcile thus never issues a token more and none goes unrecorded, while a token restored from a
+ * backup or written by hand proves nothing and is replaced. Deleting the resource ends every token by the gateway's
+ * epoch anyway.
  */
 final class TokenKeeper {
     /** The gateway takes at most this many ids per revocation call. */
@@ -34,8 +41,12 @@ final class TokenKeeper {
         void revoke(String databaseName, List<String> tokenIds, Instant notAfter);
     }
 
-    /** The token to hold, why it is new (empty when kept), and the revocations now pending. */
-    record Outcome(DatabaseToken token, Optional<TokenDecision.Reason> reissued, List<PendingRevocation> pending) {}
+    /**
+     * The token to hold, why it is new (empty when kept), the revocations now pending, and the proof the Secret
+     * carries of which token this one replaced.
+     */
+    record Outcome(DatabaseToken token, Optional<TokenDecision.Reason> reissued, List<PendingRevocation> pending,
+            String replaces) {}
 
     private final Tokens tokens;
     private final GatewayKey currentKey;
@@ -51,12 +62,15 @@ final class TokenKeeper {
     }
 
     /**
+     * @param uid the resource's uid: a proof of replacement holds for one resource only
      * @param secretToken the token text the Secret holds, if any
+     * @param secretReplaces the Secret's proof of which token its token replaced, if any
      * @param confirmedEpoch the database's epoch as the gateway confirms it for this resource's claim; asked only
      *     when a token is issued, so a token is never signed on the word of status alone
      */
-    Outcome ensure(String databaseName, Optional<String> secretToken, DoDatabaseStatus status, TokenPolicy policy,
-            String rotateRequest, Supplier<String> confirmedEpoch, Instant now) {
+    Outcome ensure(String uid, String databaseName, Optional<String> secretToken, Optional<String> secretReplaces,
+            DoDatabaseStatus status, TokenPolicy policy, String rotateRequest, Supplier<String> confirmedEpoch,
+            Instant now) {
         Optional<DatabaseToken> held = secretToken.flatMap(text -> verified(text, databaseName, keys, now));
         boolean current = held.isPresent() && secretToken.flatMap(text -> verified(text, databaseName,
                 List.of(currentKey), now)).isPresent();
@@ -65,14 +79,17 @@ final class TokenKeeper {
         Instant statusExpiry = held.filter(t -> t.tokenId().equals(statusTokenId)).map(DatabaseToken::expiresAt)
                 .orElseGet(() -> status.getToken() == null ? Instant.MIN
                         : PendingRevocation.parse(status.getToken().notAfter(), Instant.MAX));
-        TokenDecision.Observed observed = new TokenDecision.Observed(secretToken.isPresent(), held.isPresent(),
-                held.isPresent() && !current, held.map(DatabaseToken::tokenId).orElse(null), statusTokenId,
-                held.map(t -> t.expiresAt().isAfter(statusExpiry)).orElse(false), status.getEpoch(),
-                held.map(t -> policy.outlives(t, now)).orElse(false), held.map(policy::renewalTime).orElse(now));
-        Optional<TokenDecision.Reason> reason = TokenDecision.decide(observed, now, rotateRequest,
-                status.getLastRotation());
         List<PendingRevocation> pending = new ArrayList<>(
                 status.getPendingRevocations() == null ? List.of() : status.getPendingRevocations());
+        boolean replacesStatusToken = held.filter(t -> secretReplaces.equals(Optional.of(replaces(uid, t.tokenId(),
+                statusTokenId)))).filter(t -> pending.stream().noneMatch(p -> t.tokenId().equals(p.tokenId())))
+                .isPresent();
+        TokenDecision.Observed observed = new TokenDecision.Observed(secretToken.isPresent(), held.isPresent(),
+                held.isPresent() && !current, held.map(DatabaseToken::tokenId).orElse(null), statusTokenId,
+                replacesStatusToken, status.getEpoch(), held.map(t -> policy.outlives(t, now)).orElse(false),
+                held.map(policy::renewalTime).orElse(now));
+        Optional<TokenDecision.Reason> reason = TokenDecision.decide(observed, now, rotateRequest,
+                status.getLastRotation());
         DatabaseToken token = reason.isEmpty() ? held.orElseThrow()
                 : tokens.issue(databaseName, policy.ttl(), confirmedEpoch.get());
         if (statusTokenId != null && !statusTokenId.equals(token.tokenId())) {
@@ -80,7 +97,26 @@ final class TokenKeeper {
         }
         held.filter(t -> !t.tokenId().equals(statusTokenId) && !t.tokenId().equals(token.tokenId()))
                 .ifPresent(t -> schedule(pending, t.tokenId(), t.expiresAt(), now));
-        return new Outcome(token, reason, pending);
+        String proof = reason.isEmpty() && secretReplaces.isPresent() ? secretReplaces.get()
+                : replaces(uid, token.tokenId(), reason.isEmpty() ? null : statusTokenId);
+        return new Outcome(token, reason, pending, proof);
+    }
+
+    /**
+     * The proof that the operator wrote {@code tokenId} for resource {@code uid} to replace {@code replacedId} (null:
+     * none): the replaced id and an HMAC over all three with the gateway key, which no tenant holds.
+     */
+    String replaces(String uid, String tokenId, String replacedId) {
+        String replaced = replacedId == null ? "-" : replacedId;
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(currentKey.reveal().getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            byte[] digest = mac.doFinal(("kuratchi.dev/replaces\n" + uid + "\n" + tokenId + "\n" + replaced)
+                    .getBytes(StandardCharsets.UTF_8));
+            return replaced + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(digest).substring(0, 22);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available in this JVM", e);
+        }
     }
 
     // No token outlives the longest ttl, so an expiry beyond it (status edited by hand) is cut to it: the gateway

@@ -31,11 +31,17 @@ public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, D
     // Annotations, not labels: a database name may end in '-' or '_', which no label value may.
     public static final String DATABASE_ANNOTATION = "kuratchi.dev/database";
     public static final String TOKEN_ID_ANNOTATION = "kuratchi.dev/token-id";
+    /** The operator's proof of which token the Secret's token replaced (see TokenKeeper). */
+    public static final String REPLACES_ANNOTATION = "kuratchi.dev/replaces";
     public static final String GATEWAY_KEY = "gatewayKey";
     private static final String CONTENT = TokenSecret.class.getName() + ".content";
 
-    /** What the Secret holds; {@code gatewayKey} only where the operator's configuration allows it. */
-    public record Content(String databaseName, URI endpoint, DatabaseToken token, Optional<GatewayKey> gatewayKey) {}
+    /**
+     * What the Secret holds; {@code gatewayKey} only where the operator's configuration allows it, {@code replaces}
+     * the proof of which token this one replaced.
+     */
+    public record Content(String databaseName, URI endpoint, DatabaseToken token, String replaces,
+            Optional<GatewayKey> gatewayKey) {}
 
     public TokenSecret() {
         super(Secret.class);
@@ -72,6 +78,11 @@ public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, D
         return Optional.ofNullable(decoded(secret).get(MountedSecret.TOKEN));
     }
 
+    /** The Secret's proof of which token its token replaced, if any. */
+    public static Optional<String> replaces(Secret secret) {
+        return Optional.ofNullable(secret.getMetadata().getAnnotations()).map(a -> a.get(REPLACES_ANNOTATION));
+    }
+
     @Override
     protected ResourceID targetSecondaryResourceID(DoDatabase primary, Context<DoDatabase> context) {
         return new ResourceID(name(primary), primary.getMetadata().getNamespace());
@@ -87,6 +98,7 @@ public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, D
                 spec == null || spec.getAnnotations() == null ? Map.of() : spec.getAnnotations());
         annotations.put(DATABASE_ANNOTATION, content.databaseName());
         annotations.put(TOKEN_ID_ANNOTATION, content.token().tokenId());
+        annotations.put(REPLACES_ANNOTATION, content.replaces());
         Map<String, String> data = new HashMap<>();
         data.put(MountedSecret.DATABASE_NAME, content.databaseName());
         data.put(MountedSecret.TOKEN, content.token().reveal());

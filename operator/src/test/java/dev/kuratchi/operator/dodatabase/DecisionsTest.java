@@ -28,6 +28,7 @@ class DecisionsTest {
     private static final Instant LATER = NOW.plusSeconds(60);
     private static final String EPOCH = "0123456789abcdef";
     private static final String ID = EPOCH + "0000000000000001";
+    private static final String UID = "uid-of-shop";
 
     private static TokenDecision.Observed held(String id, String statusId) {
         return new TokenDecision.Observed(true, true, false, id, statusId, false, EPOCH, false, LATER);
@@ -102,18 +103,51 @@ class DecisionsTest {
     }
 
     @Test
-    void aTokenWrittenBeforeALostStatusUpdateIsKeptAndTheOneStatusNamedIsRevokedWithoutANewToken() {
+    void aTokenTheOperatorWroteBeforeALostStatusUpdateIsKeptAndTheOneItReplacedIsRevokedWithoutANewToken() {
         DatabaseToken named = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c1", NOW.plus(Duration.ofDays(20))
                 .toEpochMilli());
         DatabaseToken written = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c2", NOW.plus(Duration.ofDays(30))
                 .toEpochMilli());
-        TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.of(written.reveal()), statusNaming(named),
-                TokenPolicy.of(null), null, () -> {
+        String proof = keeper().replaces(UID, written.tokenId(), named.tokenId());
+        TokenKeeper.Outcome outcome = keeper().ensure(UID, "shop", Optional.of(written.reveal()), Optional.of(proof),
+                statusNaming(named), TokenPolicy.of(null), null, () -> {
                     throw new AssertionError("keeping the written token needs no new one");
                 }, NOW);
         assertThat(outcome.reissued()).isEmpty();
         assertThat(outcome.token()).isEqualTo(written);
+        assertThat(outcome.replaces()).isEqualTo(proof);
         assertThat(outcome.pending()).extracting(PendingRevocation::tokenId).containsExactly(named.tokenId());
+        // The same Secret proves nothing for another resource, nor without the proof.
+        assertThat(keeper().ensure("another-uid", "shop", Optional.of(written.reveal()), Optional.of(proof),
+                statusNaming(named), TokenPolicy.of(null), null, () -> EPOCH, NOW).reissued())
+                .contains(TokenDecision.Reason.NotCurrent);
+        assertThat(keeper().ensure(UID, "shop", Optional.of(written.reveal()), Optional.empty(), statusNaming(named),
+                TokenPolicy.of(null), null, () -> EPOCH, NOW).reissued()).contains(TokenDecision.Reason.NotCurrent);
+    }
+
+    @Test
+    void aRevokedTokenRestoredFromABackupIsNotKeptEvenWhenItExpiresLaterThanTheCurrentOne() {
+        // T1 (720h) was replaced by T2 when ttl was cut to 600h; a backup puts T1 and its proof back.
+        DatabaseToken t1 = Tokens.sign(KEY, "shop", EPOCH + "00000000000000d1", NOW.plus(Duration.ofDays(24))
+                .toEpochMilli());
+        DatabaseToken t2 = Tokens.sign(KEY, "shop", EPOCH + "00000000000000d2", NOW.plus(Duration.ofDays(20))
+                .toEpochMilli());
+        TokenSpec ttl = new TokenSpec();
+        ttl.setTtl("600h");
+        TokenKeeper.Outcome outcome = keeper().ensure(UID, "shop", Optional.of(t1.reveal()),
+                Optional.of(keeper().replaces(UID, t1.tokenId(), null)), statusNaming(t2), TokenPolicy.of(ttl), null,
+                () -> EPOCH, NOW);
+        assertThat(outcome.reissued()).contains(TokenDecision.Reason.NotCurrent);
+        assertThat(outcome.token().tokenId()).isNotIn(t1.tokenId(), t2.tokenId());
+        assertThat(outcome.pending()).extracting(PendingRevocation::tokenId).containsExactlyInAnyOrder(t1.tokenId(),
+                t2.tokenId());
+        // A proof naming exactly the current token does not help a token already waiting for revocation.
+        DoDatabaseStatus pendingT1 = statusNaming(t2);
+        pendingT1.setPendingRevocations(List.of(new PendingRevocation(t1.tokenId(), t1.expiresAt().toString(),
+                NOW.toString())));
+        assertThat(keeper().ensure(UID, "shop", Optional.of(t1.reveal()),
+                Optional.of(keeper().replaces(UID, t1.tokenId(), t2.tokenId())), pendingT1, TokenPolicy.of(ttl), null,
+                () -> EPOCH, NOW).reissued()).contains(TokenDecision.Reason.NotCurrent);
     }
 
     @Test
@@ -124,7 +158,8 @@ class DecisionsTest {
         DatabaseToken stray = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c2", NOW.plus(Duration.ofDays(10))
                 .toEpochMilli());
         AtomicInteger confirmations = new AtomicInteger();
-        TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.of(stray.reveal()), statusNaming(current), policy,
+        TokenKeeper.Outcome outcome = keeper().ensure(UID, "shop", Optional.of(stray.reveal()), Optional.empty(),
+                statusNaming(current), policy,
                 null, () -> {
                     confirmations.incrementAndGet();
                     return EPOCH;
@@ -141,7 +176,8 @@ class DecisionsTest {
     @Test
     void keepingATokenAsksTheGatewayNothing() {
         DatabaseToken current = Tokens.sign(KEY, "shop", ID, NOW.plus(Duration.ofDays(20)).toEpochMilli());
-        TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.of(current.reveal()), statusNaming(current),
+        TokenKeeper.Outcome outcome = keeper().ensure(UID, "shop", Optional.of(current.reveal()), Optional.empty(),
+                statusNaming(current),
                 TokenPolicy.of(null), null, () -> {
                     throw new AssertionError("a kept token needs no confirmation");
                 }, NOW);
@@ -153,7 +189,8 @@ class DecisionsTest {
     @Test
     void aTokenSignedWithThePreviousKeyIsReissuedWithTheCurrentOne() {
         DatabaseToken old = Tokens.sign(OLD_KEY, "shop", ID, NOW.plus(Duration.ofDays(20)).toEpochMilli());
-        TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.of(old.reveal()), statusNaming(old),
+        TokenKeeper.Outcome outcome = keeper().ensure(UID, "shop", Optional.of(old.reveal()), Optional.empty(),
+                statusNaming(old),
                 TokenPolicy.of(null), null, () -> EPOCH, NOW);
         assertThat(outcome.reissued()).contains(TokenDecision.Reason.SignedWithPreviousKey);
         assertThat(Tokens.verify(outcome.token().reveal(), "shop", List.of(KEY), NOW)).isEqualTo(outcome.token());
@@ -183,7 +220,8 @@ class DecisionsTest {
         DoDatabaseStatus status = new DoDatabaseStatus();
         status.setEpoch(EPOCH);
         status.setToken(new TokenStatus(ID, "+300000000-01-01T00:00:00Z", null));
-        TokenKeeper.Outcome outcome = keeper().ensure("shop", Optional.empty(), status, TokenPolicy.of(null), null,
+        TokenKeeper.Outcome outcome = keeper().ensure(UID, "shop", Optional.empty(),
+                Optional.empty(), status, TokenPolicy.of(null), null,
                 () -> EPOCH, NOW);
         assertThat(outcome.pending()).singleElement().satisfies(p -> assertThat(Instant.parse(p.notAfter()))
                 .isEqualTo(NOW.plus(TokenPolicy.MAX_TTL)));

@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -213,6 +214,63 @@ class OperatorRbacE2ETest {
                     });
             assertThat(fullClient.resource(ownedSecret).create()).isNotNull();
         }
+    }
+
+    @Test
+    void withTheFinalizerGuardATenantCannotSkipTheReleaseAndTheOperatorStillReleases() throws Exception {
+        RealCluster cluster = RealCluster.shared();
+        ClusterRole role = role();
+        cluster.client().resource(role).serverSideApply();
+        String ns = "e2e-finalizer";
+        RealClusterE2ETest.namespace(ns);
+        RealCluster.Result guard = cluster.kubectl("apply", "-f", "deploy/finalizer-guard.yaml");
+        assertThat(guard.exitCode()).as(guard.output()).isZero();
+        try (KubernetesClient asOperator = serviceAccount("kuratchi-operator-guarded", a -> bindClusterWide(
+                role.getMetadata().getName(), a));
+                OperatorHarness harness = new OperatorHarness(new AsServiceAccount(asOperator), false,
+                        EmulatorProcess.start(), Map.of("KURATCHI_WATCH_NAMESPACES", ns));
+                KubernetesClient tenant = tenantOf(ns)) {
+            DoDatabases dbs = new DoDatabases(cluster.client());
+            dbs.create(ns, "sticky", spec -> { });
+            dbs.awaitReady(ns, "sticky");
+            var token = DoDatabases.gateway(dbs.secret(ns, "sticky-db"));
+            var sticky = tenant.resources(DoDatabase.class).inNamespace(ns).withName("sticky");
+            // The API server takes a moment to enforce a new policy: a dry run tells when it does.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThatThrownBy(() -> sticky.dryRun()
+                    .edit(OperatorRbacE2ETest::withoutFinalizers)).isInstanceOf(KubernetesClientException.class));
+            assertThatThrownBy(() -> sticky.edit(OperatorRbacE2ETest::withoutFinalizers))
+                    .isInstanceOfSatisfying(KubernetesClientException.class, e ->
+                            assertThat(e.getMessage()).contains("only the kuratchi operator removes its finalizer"));
+            sticky.delete();
+            await().atMost(Duration.ofSeconds(60)).until(() -> dbs.get(ns, "sticky") == null);
+            DoDatabases.assertRevoked(token);
+        } finally {
+            cluster.kubectl("delete", "-f", "deploy/finalizer-guard.yaml", "--ignore-not-found");
+        }
+    }
+
+    private static DoDatabase withoutFinalizers(DoDatabase resource) {
+        resource.getMetadata().setFinalizers(List.of());
+        return resource;
+    }
+
+    /** A tenant's ServiceAccount: it may read, edit and delete the DoDatabases of its namespace, nothing else. */
+    private static KubernetesClient tenantOf(String namespace) throws Exception {
+        KubernetesClient admin = RealCluster.shared().client();
+        admin.resource(new ServiceAccountBuilder().withNewMetadata().withName("tenant").withNamespace(namespace)
+                .endMetadata().build()).serverSideApply();
+        admin.resource(new RoleBuilder().withNewMetadata().withName("tenant").withNamespace(namespace).endMetadata()
+                .addNewRule().withApiGroups("kuratchi.dev").withResources("dodatabases")
+                .withVerbs("get", "list", "patch", "update", "delete").endRule().build()).serverSideApply();
+        admin.resource(new RoleBindingBuilder().withNewMetadata().withName("tenant").withNamespace(namespace)
+                .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role", "tenant").addNewSubject()
+                .withKind("ServiceAccount").withName("tenant").withNamespace(namespace).endSubject().build())
+                .serverSideApply();
+        String token = admin.serviceAccounts().inNamespace(namespace).withName("tenant")
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(600L).endSpec().build())
+                .getStatus().getToken();
+        return new KubernetesClientBuilder().withConfig(new ConfigBuilder(RealCluster.shared().adminConfig())
+                .withOauthToken(token).build()).build();
     }
 
     /** The real cluster, seen through the operator's ServiceAccount. */

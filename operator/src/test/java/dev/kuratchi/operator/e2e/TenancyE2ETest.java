@@ -4,7 +4,6 @@ import static dev.kuratchi.operator.dodatabase.DoDatabaseReconciler.READY;
 import static dev.kuratchi.operator.dodatabase.DoDatabaseReconciler.TOKEN_ISSUED;
 import static dev.kuratchi.operator.status.Conditions.FALSE;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.kuratchi.client.gateway.GatewayClient;
@@ -14,18 +13,9 @@ import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.OperatorHarness;
 import dev.kuratchi.operator.support.RealCluster;
 import dev.kuratchi.operator.support.Trap;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
-import io.fabric8.kubernetes.client.ConfigBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -155,43 +145,5 @@ class TenancyE2ETest {
         assertThat(dbs.condition("e2e-refused", "refused", READY).getMessage()).contains("trailing-", "spec.secret");
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
                 .until(() -> dbs.secret("e2e-refused", "refused-db") == null);
-    }
-
-    @Test
-    void aTenantCannotStripTheFinalizerToSkipTheRelease() throws Exception {
-        RealCluster.Result guard = cluster.kubectl("apply", "-f", "deploy/finalizer-guard.yaml");
-        assertThat(guard.exitCode()).as(guard.output()).isZero();
-        String ns = "e2e-finalizer";
-        assertThat(apply(ns, """
-                apiVersion: kuratchi.dev/v1alpha1
-                kind: DoDatabase
-                metadata: {name: sticky}
-                spec: {}
-                """).exitCode()).isZero();
-        dbs.awaitReady(ns, "sticky");
-        GatewayClient token = app(ns, "sticky-db");
-        cluster.client().resource(new ServiceAccountBuilder().withNewMetadata().withName("tenant").withNamespace(ns)
-                .endMetadata().build()).serverSideApply();
-        cluster.client().resource(new RoleBuilder().withNewMetadata().withName("tenant").withNamespace(ns).endMetadata()
-                .addNewRule().withApiGroups("kuratchi.dev").withResources("dodatabases")
-                .withVerbs("get", "list", "patch", "update", "delete").endRule().build()).serverSideApply();
-        cluster.client().resource(new RoleBindingBuilder().withNewMetadata().withName("tenant").withNamespace(ns)
-                .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role", "tenant").addNewSubject()
-                .withKind("ServiceAccount").withName("tenant").withNamespace(ns).endSubject().build()).serverSideApply();
-        String tenantToken = cluster.client().serviceAccounts().inNamespace(ns).withName("tenant")
-                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(600L).endSpec().build())
-                .getStatus().getToken();
-        try (KubernetesClient tenant = new KubernetesClientBuilder().withConfig(new ConfigBuilder(cluster.adminConfig())
-                .withOauthToken(tenantToken).build()).build()) {
-            assertThatThrownBy(() -> tenant.resources(DoDatabase.class).inNamespace(ns).withName("sticky")
-                    .edit(d -> {
-                        d.getMetadata().setFinalizers(List.of());
-                        return d;
-                    })).isInstanceOfSatisfying(KubernetesClientException.class, e ->
-                    assertThat(e.getMessage()).contains("only the kuratchi operator removes its finalizer"));
-            tenant.resources(DoDatabase.class).inNamespace(ns).withName("sticky").delete();
-        }
-        await().atMost(Duration.ofSeconds(60)).until(() -> dbs.get(ns, "sticky") == null);
-        DoDatabases.assertRevoked(token);
     }
 }
