@@ -234,8 +234,8 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         writeSecret(a, context);
 
         DatabaseToken token = outcome.token();
-        boolean recorded = outcome.reissued().isEmpty() && a.status.getToken() != null
-                && !token.tokenId().equals(a.status.getToken().id());
+        TokenStatus previous = a.status.getToken();
+        boolean recorded = outcome.reissued().isEmpty() && previous != null && !token.tokenId().equals(previous.id());
         a.status.setToken(new TokenStatus(token.tokenId(), token.expiresAt().toString(),
                 policy.renewalTime(token).toString()));
         a.status.setPendingRevocations(nullIfEmpty(outcome.pending()));
@@ -243,7 +243,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
             if (rotate != null) {
                 a.status.setLastRotation(rotate);
             }
-            a.conditions.set(TOKEN_ISSUED, TRUE, verb(outcome.reissued().get(), a.status), issued(resource, token)
+            a.conditions.set(TOKEN_ISSUED, TRUE, verb(outcome.reissued().get(), previous), issued(resource, token)
                     + explanation(outcome.reissued().get()));
         } else if (recorded || !Conditions.isTrue(a.conditions.list(), TOKEN_ISSUED)) {
             a.conditions.set(TOKEN_ISSUED, TRUE, "Issued", issued(resource, token) + (recorded ? " (written before "
@@ -274,9 +274,9 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         }
     }
 
-    private static String verb(TokenDecision.Reason reason, DoDatabaseStatus status) {
+    private static String verb(TokenDecision.Reason reason, TokenStatus previous) {
         return switch (reason) {
-            case Missing -> status.getToken() == null ? "Issued" : "Reissued";
+            case Missing -> previous == null ? "Issued" : "Reissued";
             case Invalid, NotCurrent, WrongEpoch, SignedWithPreviousKey, TtlShortened -> "Reissued";
             case DueForRenewal -> "Renewed";
             case RotationRequested -> "Rotated";

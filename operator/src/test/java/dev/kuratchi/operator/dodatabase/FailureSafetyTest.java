@@ -184,6 +184,26 @@ class FailureSafetyTest {
     }
 
     @Test
+    void aMigrationThatBreaksTheDatabaseObjectDoesNotStopRenewal() {
+        dbs.migrations("schema-full", "counters", Map.of("0001_base.sql", "CREATE TABLE base (id INTEGER);"));
+        dbs.create("schema-full", "full",
+                DoDatabases.fromConfigMap("counters").andThen(DoDatabases.tokenLifetime("30m", "10m")));
+        dbs.awaitReady("schema-full", "full");
+        String before = dbs.token("schema-full", "full-db");
+        // An AUTOINCREMENT counter run out: SQLITE_FULL, which makes workerd undo the whole call.
+        harness.client().configMaps().inNamespace("schema-full").withName("counters").edit(cm -> new ConfigMapBuilder(cm)
+                .addToData("0002_big.sql", "CREATE TABLE big (id INTEGER PRIMARY KEY AUTOINCREMENT); "
+                        + "INSERT INTO big (id) VALUES (9223372036854775807); INSERT INTO big DEFAULT VALUES;")
+                .build());
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(dbs.condition("schema-full", "full",
+                SCHEMA_APPLIED).getStatus()).isEqualTo(FALSE));
+        harness.clock().advance(Duration.ofMinutes(21));
+        dbs.annotate("schema-full", "full", "touched", "past-renewal");
+        await().atMost(Duration.ofSeconds(30)).until(() -> !dbs.token("schema-full", "full-db").equals(before));
+        assertThat(harness.app(dbs.token("schema-full", "full-db")).query("SELECT 1")).hasSize(1);
+    }
+
+    @Test
     void aMigrationThatFailedIsTriedAgainAtTheNextCheckOnceSomeoneFixedTheDatabase() {
         dbs.migrations("schema-fixed", "needy", Map.of("0001_fill.sql", "INSERT INTO needed VALUES (1);"));
         dbs.create("schema-fixed", "needy", DoDatabases.fromConfigMap("needy"));
