@@ -1,6 +1,7 @@
-// One tenant database. Every method is synchronous, so a call runs to the end before the next one starts: the
-// Durable Object is the only writer of its SQLite file and needs no locking, and a claim is checked and made in
-// one step.
+// One tenant database. A call runs to the end before the next one starts: the Durable Object is the only writer of
+// its SQLite file and needs no locking, and a claim is checked and made in one step. Every method is synchronous but
+// for the two that can drop tenant tables (destroy, retire), which await and run in a critical section instead
+// (withoutForeignKeys).
 //
 // Gateway bookkeeping lives in the storage KV API, which workerd keeps in the reserved _cf_KV table: tenant SQL
 // cannot read or change it (a token holder cannot un-revoke a token or move the epoch), and a wipe, which drops
@@ -143,6 +144,7 @@ export class KuratchiDoInternal extends DurableObject {
         if (refusal !== null) return refusal;
         // A new owner gets the database as fresh as a new one, but for the data it adopts: without data to adopt,
         // what earlier SQL left outside tenant objects is wiped; either way the connection's pragmas are reset.
+        // That wipe finds no tenant table to drop, so it runs no foreign-key action: foreign keys can stay on.
         this.ctx.storage.transactionSync(() => {
           if (adopted) this.resetPragmas();
           else this.wipe();
@@ -278,36 +280,70 @@ export class KuratchiDoInternal extends DurableObject {
    * is wiped or kept for an explicit adoption.
    */
   retire(owner, wipe) {
-    const current = this.kv.get(OWNER);
-    if (current === undefined || current.uid !== owner.uid) {
-      return failure(409, "not_owner", "This resource does not manage the database");
-    }
-    this.ctx.storage.transactionSync(() => {
-      if (wipe) {
-        this.wipe();
-        this.kv.delete(RETAINED_BY);
-      } else {
-        this.kv.put(RETAINED_BY, { uid: current.uid, namespace: current.namespace, name: current.name, at: Date.now() });
+    return this.withoutForeignKeys(() => {
+      const current = this.kv.get(OWNER);
+      if (current === undefined || current.uid !== owner.uid) {
+        return failure(409, "not_owner", "This resource does not manage the database");
       }
-      this.kv.put(EPOCH, randomHex(8));
-      this.kv.delete(OWNER);
+      this.ctx.storage.transactionSync(() => {
+        if (wipe) {
+          this.wipe();
+          this.kv.delete(RETAINED_BY);
+        } else {
+          const { uid, namespace, name } = current;
+          this.kv.put(RETAINED_BY, { uid, namespace, name, at: Date.now() });
+        }
+        this.kv.put(EPOCH, randomHex(8));
+        this.kv.delete(OWNER);
+      });
+      return ok({ retired: true, wiped: wipe });
     });
-    return ok({ retired: true, wiped: wipe });
   }
 
   /** An admin's wipe: the data goes, the owner, epoch and revocations stay. */
   destroy() {
-    const held = this.holdsData();
-    this.ctx.storage.transactionSync(() => this.wipe());
-    return ok({ deleted: held });
+    return this.withoutForeignKeys(() => {
+      const held = this.holdsData();
+      this.ctx.storage.transactionSync(() => this.wipe());
+      return ok({ deleted: held });
+    });
+  }
+
+  /**
+   * Runs `call`, which may wipe, with foreign keys off (see wipe), in a critical section: switching them awaits, and
+   * blockConcurrencyWhile lets no other call start, tenant SQL included, before they are on again.
+   */
+  withoutForeignKeys(call) {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      await this.switchForeignKeys(false);
+      try {
+        return call();
+      } finally {
+        await this.switchForeignKeys(true);
+      }
+    });
+  }
+
+  // SQLite ignores PRAGMA foreign_keys inside a transaction, and workerd keeps one open until the turn after the
+  // object last wrote (transactionSync opens one too): until the setting holds, let a turn pass and set it again.
+  async switchForeignKeys(on) {
+    const value = on ? 1 : 0;
+    for (;;) {
+      this.sql.exec(`PRAGMA foreign_keys = ${value}`);
+      if (this.sql.exec("PRAGMA foreign_keys").one().foreign_keys === value) return;
+      await scheduler.wait(0);
+    }
   }
 
   // Leaves the database as a new one would be, but for the reserved state. Not ctx.storage.deleteAll(): it would take
   // the reserved state (revocations, owner, epoch) with the data, and a crash before that was written back would lose
-  // it. Runs inside a transaction, so a wipe is whole or not at all, and defer_foreign_keys lasts for it: tables
-  // referencing each other drop in any order.
+  // it. Runs inside a transaction, so a wipe is whole or not at all. Tables are dropped with foreign keys off
+  // (withoutForeignKeys): DROP TABLE first deletes the rows of a table other tables reference, which runs their
+  // ON DELETE actions, and tenant SQL can make any of those fail (SET NULL on a NOT NULL column, SET DEFAULT to a
+  // value a CHECK, UNIQUE or STRICT refuses, CASCADE into a table whose trigger raises or deeper than SQLite's
+  // trigger depth), whatever the order, since tables can reference each other or themselves; defer_foreign_keys
+  // defers checks, not actions.
   wipe() {
-    this.sql.exec("PRAGMA defer_foreign_keys = ON");
     // Views first, then virtual tables, which drop their own shadow tables, then the other tables; indexes and
     // triggers go with their table or view.
     const objects = this.sql
