@@ -32,9 +32,13 @@ const TENANT_OBJECT = "name NOT GLOB 'sqlite_*' AND name NOT GLOB '_cf_*'";
 // own tables only when first needed (_cf_KV at the first KV write, _cf_METADATA for alarms) with CREATE TABLE IF NOT
 // EXISTS, which compares names case-insensitively: a tenant's _CF_KV made before would receive the reserved state.
 // So a transaction that creates either kind of name is refused. Only a statement whose text holds "_cf", in any
-// case, can name one: the check runs for those alone, and every other request costs one regular expression.
+// case, and the keyword CREATE or ALTER can name one: no other statement creates or renames a schema object (a
+// trigger cannot run DDL; the virtual tables workerd allows, FTS5 and, in newer releases, R*Tree, make their shadow
+// tables when they are created and rename them with the table). The check, two reads of sqlite_master, runs for
+// those alone; any other statement, one with a column user_cfg included, costs one or two regular expressions.
 const RESERVED_NAME = "name GLOB '_cf_*' OR lower(name) IN ('_cf_kv', '_cf_metadata')";
-const MAY_NAME_RESERVED = /_cf/i;
+const MENTIONS_RESERVED = /_cf/i;
+const NAMES_OBJECT = /\b(?:create|alter)\b/i;
 
 // The connection settings tenant SQL may change: the boolean PRAGMAs workerd allows (test/fresh-database.test.mjs
 // finds them). SQLite keeps them in the connection, not in the file, so while the object stays in memory they outlive
@@ -209,7 +213,7 @@ export class KuratchiDoInternal extends DurableObject {
    * when it created a reserved name. Names there before are workerd's own, or older than this check.
    */
   refuseReservedNames(query, run) {
-    if (!MAY_NAME_RESERVED.test(query)) return run();
+    if (!MENTIONS_RESERVED.test(query) || !NAMES_OBJECT.test(query)) return run();
     const before = this.reservedNames();
     const result = run();
     const created = this.reservedNames().filter((name) => !before.includes(name));

@@ -2,7 +2,7 @@
 // variant of a table workerd has yet to create, which workerd would then take for its own.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { startGateway } from "./support/gateway.mjs";
+import { startGateway, workerModules } from "./support/gateway.mjs";
 
 const KEY = "reserved-names-test-key";
 const NOTES = { id: "0001_notes", sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);" };
@@ -20,11 +20,41 @@ const HIDING = [
   ["CREATE TABLE _CF_METADATA (v)", "_CF_METADATA"],
 ];
 
+// An entry module in front of the Worker's own: its object counts the queries that read sqlite_master, the
+// reserved-name check's cost, and adds how many a data-plane call made to the answer.
+const COUNTING_ENTRY = `
+import worker, { KuratchiDoInternal as Measured } from "./index.js";
+export default worker;
+export class KuratchiDoInternal extends Measured {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.schemaReads = 0;
+    const sql = this.sql;
+    this.sql = {
+      exec: (query, ...params) => {
+        if (query.includes("sqlite_master")) this.schemaReads++;
+        return sql.exec(query, ...params);
+      },
+      get databaseSize() {
+        return sql.databaseSize;
+      },
+    };
+  }
+  execute(...args) {
+    const before = this.schemaReads;
+    const answer = super.execute(...args);
+    return { ...answer, body: { ...answer.body, schemaReads: this.schemaReads - before } };
+  }
+}`;
+
 let gateway;
+let counting;
 before(async () => {
   gateway = await startGateway({ apiKey: KEY });
+  const modules = [{ type: "ESModule", path: "counting.js", contents: COUNTING_ENTRY }, ...workerModules()];
+  counting = await startGateway({ apiKey: KEY, modules });
 });
-after(() => gateway?.dispose());
+after(() => Promise.all([gateway?.dispose(), counting?.dispose()]));
 
 function assertReserved(response, names, prefix = "") {
   assert.equal(response.status, 400, JSON.stringify(response.body));
@@ -119,4 +149,28 @@ test("a _CF_KV made before workerd's own _cf_KV is refused, so the reserved stat
   assert.equal(unrevoke.body.sqliteCode, "SQLITE_AUTH", JSON.stringify(unrevoke.body));
   const token = await gateway.issueToken("shadow", { tokenId: revokedId });
   assert.equal((await gateway.data("run", "shadow", { query: "SELECT 1" }, token)).body.code, "token_revoked");
+});
+
+test("statements on a column user_cfg that create and rename nothing run without reading sqlite_master", async () => {
+  const settings = {
+    id: "0001_settings",
+    sql: "CREATE TABLE settings (id INTEGER PRIMARY KEY, user_cfg TEXT, is_cfo INTEGER, created_at INTEGER);",
+  };
+  assert.equal((await counting.provision("cfg", [settings])).status, 200);
+  const insert = "INSERT INTO settings (user_cfg, is_cfo, created_at) VALUES (?, ?, ?)";
+  const update = "UPDATE Settings SET USER_CFG = upper(user_cfg) WHERE is_cfo = 1 AND created_at < ?";
+  const statements = Array.from({ length: 100 }, (_, i) =>
+    i % 2 === 0 ? { query: insert, params: [`cfg-${i}`, i % 3, i] } : { query: update, params: [i] },
+  );
+  const batch = await counting.tenant("batch", "cfg", { batch: statements });
+  assert.equal(batch.status, 200, JSON.stringify(batch.body));
+  assert.equal(batch.body.schemaReads, 0);
+  const count = "SELECT count(*) AS _CF_n FROM settings WHERE is_cfo = 1";
+  const read = await counting.tenant("run", "cfg", { query: count });
+  assert.deepEqual(read.body.results, [{ _CF_n: 16 }]);
+  assert.equal(read.body.schemaReads, 0);
+
+  const index = await counting.tenant("exec", "cfg", { query: "CREATE INDEX by_cfg ON settings(user_cfg)" });
+  assert.equal(index.status, 200, JSON.stringify(index.body));
+  assert.equal(index.body.schemaReads, 2, "a statement that creates a name is checked, before and after");
 });
