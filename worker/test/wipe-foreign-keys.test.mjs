@@ -58,8 +58,8 @@ const WIPES = {
 };
 // Fails only when foreign keys are off: no row of p has id 42.
 const ORPHAN =
-  "CREATE TABLE IF NOT EXISTS p (id INTEGER PRIMARY KEY); CREATE TABLE IF NOT EXISTS c (pid INTEGER REFERENCES p(id)); " +
-  "INSERT INTO c VALUES (42)";
+  "CREATE TABLE IF NOT EXISTS p (id INTEGER PRIMARY KEY); " +
+  "CREATE TABLE IF NOT EXISTS c (pid INTEGER REFERENCES p(id)); INSERT INTO c VALUES (42)";
 
 let gateway;
 before(async () => {
