@@ -7,7 +7,15 @@
 //   POST   /admin/databases/{name}/retire       end an owner's management {owner, wipe}
 //   POST   /admin/databases/{name}/revocations  revoke token ids {tokenIds: [...], notAfter?}
 //   GET    /health                              no auth, reveals nothing
-import { HttpError, errorBody, errorResponse, jsonResponse, methodNotAllowed, readJsonObject } from "./http.js";
+import {
+  HttpError,
+  errorBody,
+  errorResponse,
+  invalidRequest,
+  jsonResponse,
+  methodNotAllowed,
+  readJsonObject,
+} from "./http.js";
 import { gatewayKeys } from "./keys.js";
 import { DATABASE_NAME_RULE, isValidDatabaseName } from "./names.js";
 import { DATA_OPERATIONS, parseDataRequest, parseMigrations, sqliteCodeOf } from "./statements.js";
@@ -173,10 +181,6 @@ function parseRevocation(body) {
     throw invalidRequest("notAfter must be epoch milliseconds");
   }
   return { tokenIds, notAfter };
-}
-
-function invalidRequest(message) {
-  return new HttpError(400, "invalid_request", message);
 }
 
 function requireDatabaseName(name, what) {

@@ -27,6 +27,10 @@ export function errorResponse(error) {
   return jsonResponse(errorBody(error.code, error.message, details), error.status, headers);
 }
 
+export function invalidRequest(message, details = {}) {
+  return new HttpError(400, "invalid_request", message, details);
+}
+
 export function methodNotAllowed(allowed) {
   return new HttpError(405, "method_not_allowed", `Method not allowed; use ${allowed.join(" or ")}`, {
     allow: allowed.join(", "),

@@ -3,7 +3,7 @@
 //
 // JSON has no blob type, so a blob travels as {"$blob": "<base64>"} in both directions. Booleans are bound as
 // 1/0: workerd would otherwise store the text "true"/"false", which no SQL comparison expects.
-import { HttpError } from "./http.js";
+import { HttpError, invalidRequest } from "./http.js";
 
 export const DATA_OPERATIONS = ["run", "exec", "batch", "raw", "first"];
 const MAX_BATCH_STATEMENTS = 1000;
@@ -14,7 +14,7 @@ export function parseDataRequest(operation, body) {
       return { statement: parseStatement(body, "") };
     case "exec":
       if (body.params !== undefined && !(Array.isArray(body.params) && body.params.length === 0)) {
-        throw badRequest("exec takes no params; use run to bind values");
+        throw invalidRequest("exec takes no params; use run to bind values");
       }
       return { statement: parseStatement({ query: body.query }, "") };
     case "raw":
@@ -23,15 +23,15 @@ export function parseDataRequest(operation, body) {
       return { statement: parseStatement(body, ""), columnName: optionalColumnName(body.columnName) };
     case "batch": {
       if (!Array.isArray(body.batch) || body.batch.length === 0) {
-        throw badRequest("batch must be a non-empty array of {query, params}");
+        throw invalidRequest("batch must be a non-empty array of {query, params}");
       }
       if (body.batch.length > MAX_BATCH_STATEMENTS) {
-        throw badRequest(`batch has ${body.batch.length} statements; the limit is ${MAX_BATCH_STATEMENTS}`);
+        throw invalidRequest(`batch has ${body.batch.length} statements; the limit is ${MAX_BATCH_STATEMENTS}`);
       }
       return {
         statements: body.batch.map((item, index) => {
           if (item === null || typeof item !== "object" || Array.isArray(item)) {
-            throw badRequest(`batch[${index}] must be an object {query, params}`, { index });
+            throw invalidRequest(`batch[${index}] must be an object {query, params}`, { index });
           }
           return parseStatement(item, `batch[${index}].`, index);
         }),
@@ -45,10 +45,10 @@ export function parseDataRequest(operation, body) {
 function parseStatement(body, where, index) {
   const details = index === undefined ? {} : { index };
   if (typeof body.query !== "string" || body.query.trim().length === 0) {
-    throw badRequest(`${where}query must be a non-empty SQL string`, details);
+    throw invalidRequest(`${where}query must be a non-empty SQL string`, details);
   }
   if (body.params !== undefined && body.params !== null && !Array.isArray(body.params)) {
-    throw badRequest(`${where}params must be an array`, details);
+    throw invalidRequest(`${where}params must be an array`, details);
   }
   const params = (body.params ?? []).map((value, i) => decodeParam(value, `${where}params[${i}]`, details));
   return { query: body.query, params };
@@ -57,30 +57,30 @@ function parseStatement(body, where, index) {
 function decodeParam(value, where, details) {
   if (value === null || typeof value === "string") return value;
   if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw badRequest(`${where} must be a finite number`, details);
+    if (!Number.isFinite(value)) throw invalidRequest(`${where} must be a finite number`, details);
     return value;
   }
   if (typeof value === "boolean") return value ? 1 : 0;
   if (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "$blob" in value) {
-    if (typeof value.$blob !== "string") throw badRequest(`${where}.$blob must be a base64 string`, details);
+    if (typeof value.$blob !== "string") throw invalidRequest(`${where}.$blob must be a base64 string`, details);
     try {
       return Uint8Array.from(atob(value.$blob), (c) => c.charCodeAt(0));
     } catch {
-      throw badRequest(`${where}.$blob is not valid base64`, details);
+      throw invalidRequest(`${where}.$blob is not valid base64`, details);
     }
   }
-  throw badRequest(`${where} must be a string, number, boolean, null or {"$blob": "<base64>"}`, details);
+  throw invalidRequest(`${where} must be a string, number, boolean, null or {"$blob": "<base64>"}`, details);
 }
 
 function optionalBoolean(value, name) {
   if (value === undefined || value === null) return false;
-  if (typeof value !== "boolean") throw badRequest(`${name} must be a boolean`);
+  if (typeof value !== "boolean") throw invalidRequest(`${name} must be a boolean`);
   return value;
 }
 
 function optionalColumnName(value) {
   if (value === undefined || value === null) return null;
-  if (typeof value !== "string" || value.length === 0) throw badRequest("columnName must be a non-empty string");
+  if (typeof value !== "string" || value.length === 0) throw invalidRequest("columnName must be a non-empty string");
   return value;
 }
 
@@ -102,23 +102,23 @@ export function encodeRow(row) {
 /** Validates `{migrations: [{id, sql}]}` and adds each migration's SHA-256 so an edited migration is detected. */
 export async function parseMigrations(body) {
   const list = body.migrations ?? [];
-  if (!Array.isArray(list)) throw badRequest("migrations must be an array of {id, sql}");
+  if (!Array.isArray(list)) throw invalidRequest("migrations must be an array of {id, sql}");
   const seen = new Set();
   const migrations = [];
   for (const [index, migration] of list.entries()) {
     if (migration === null || typeof migration !== "object") {
-      throw badRequest(`migrations[${index}] must be an object {id, sql}`);
+      throw invalidRequest(`migrations[${index}] must be an object {id, sql}`);
     }
     const { id, sql } = migration;
     if (typeof id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) {
-      throw badRequest(
+      throw invalidRequest(
         `migrations[${index}].id must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit`,
       );
     }
-    if (seen.has(id)) throw badRequest(`migrations[${index}].id '${id}' appears more than once`);
+    if (seen.has(id)) throw invalidRequest(`migrations[${index}].id '${id}' appears more than once`);
     seen.add(id);
     if (typeof sql !== "string" || sql.trim().length === 0) {
-      throw badRequest(`migrations[${index}].sql (migration '${id}') must be a non-empty SQL string`);
+      throw invalidRequest(`migrations[${index}].sql (migration '${id}') must be a non-empty SQL string`);
     }
     migrations.push({ id, sql, checksum: await sha256Hex(sql) });
   }
@@ -135,6 +135,3 @@ export function sqliteCodeOf(message) {
   return /(SQLITE_[A-Z_]+)(?: \(extended: [A-Z_]+\))?$/.exec(message)?.[1];
 }
 
-function badRequest(message, details = {}) {
-  return new HttpError(400, "invalid_request", message, details);
-}
