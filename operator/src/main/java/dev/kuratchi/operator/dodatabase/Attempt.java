@@ -31,11 +31,17 @@ final class Attempt {
     /** A failure that passes by itself, met on the way and retried once the stages after it have run. */
     StageFailure retryLater;
 
-    Attempt(DoDatabase resource, DoDatabaseStatus status, Conditions conditions, Instant now) {
+    private Attempt(DoDatabase resource, DoDatabaseStatus status, Conditions conditions, Instant now) {
         this.resource = resource;
         this.status = status;
         this.conditions = conditions;
         this.now = now;
+    }
+
+    /** An attempt that starts from {@code before}, the status as observed, which it leaves untouched. */
+    static Attempt startingFrom(DoDatabase resource, DoDatabaseStatus before, Instant now) {
+        return new Attempt(resource, DoDatabaseStatus.copyOf(before),
+                new Conditions(before.getConditions(), resource.getMetadata().getGeneration(), now), now);
     }
 
     String uid() {

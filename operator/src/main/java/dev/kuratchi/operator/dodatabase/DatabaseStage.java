@@ -92,7 +92,7 @@ final class DatabaseStage {
         try {
             info = a.admin.info(a.databaseName);
         } catch (GatewayException e) {
-            throw failure(DATABASE_PROVISIONED, e);
+            throw GatewayFailures.of(DATABASE_PROVISIONED, e, deployer);
         }
         boolean ours = info.owner() != null && a.uid().equals(info.owner().uid());
         if (ours && Objects.equals(info.storageId(), a.status.getStorageId())) {
@@ -132,7 +132,7 @@ final class DatabaseStage {
                 case "migration_failed", "migration_changed", "history_missing", "sql_error" -> {
                     if (e.details().get("epoch") == null) {
                         // The error undid the claim with everything else (an SQLite error that resets the object).
-                        throw failure(DATABASE_PROVISIONED, e);
+                        throw GatewayFailures.of(DATABASE_PROVISIONED, e, deployer);
                     }
                     // The claim stands; only the schema is stuck, and it must not hold up the token.
                     claimed(a, e.details().get("storageId"), e.details().get("epoch"), false);
@@ -143,7 +143,7 @@ final class DatabaseStage {
                 }
                 case "body_too_large" -> {
                     if (migrations.isEmpty()) {
-                        throw failure(DATABASE_PROVISIONED, e);
+                        throw GatewayFailures.of(DATABASE_PROVISIONED, e, deployer);
                     }
                     // Claim without the migrations, so the token does not wait on them.
                     a.problems.add(StageFailure.permanent(SCHEMA_APPLIED, "MigrationsTooLarge", "the migrations of "
@@ -154,7 +154,7 @@ final class DatabaseStage {
                     a.status.setSchemaHash(hash);
                     return;
                 }
-                default -> throw failure(DATABASE_PROVISIONED, e);
+                default -> throw GatewayFailures.of(DATABASE_PROVISIONED, e, deployer);
             }
         }
         checks.checked(a.uid(), a.now);
@@ -168,13 +168,6 @@ final class DatabaseStage {
         return StageFailure.blocked(DATABASE_PROVISIONED, "AlreadyManaged", "database " + a.databaseName + " is "
                 + "already managed by another resource (in this or another namespace, or another cluster sharing the "
                 + "Cloudflare account); this one touches nothing: choose another spec.databaseName", RECHECK_BLOCKED);
-    }
-
-    private StageFailure failure(String condition, GatewayException e) {
-        if (GatewayFailures.workerMayBeGone(e)) {
-            deployer.forget();
-        }
-        return GatewayFailures.of(condition, e);
     }
 
     private static void claimed(Attempt a, String storageId, String epoch, boolean adopted) {

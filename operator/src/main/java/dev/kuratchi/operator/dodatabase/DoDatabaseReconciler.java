@@ -133,8 +133,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
     public UpdateControl<DoDatabase> reconcile(DoDatabase resource, Context<DoDatabase> context) {
         Instant now = with.clock().instant();
         DoDatabaseStatus before = resource.getStatus() == null ? new DoDatabaseStatus() : resource.getStatus();
-        Attempt attempt = new Attempt(resource, DoDatabaseStatus.copyOf(before),
-                new Conditions(before.getConditions(), resource.getMetadata().getGeneration(), now), now);
+        Attempt attempt = Attempt.startingFrom(resource, before, now);
         Duration requeue = null;
         StageFailure stopped = null;
         boolean lostRace = false;
@@ -195,10 +194,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
             a.status.setPendingRevocations(nullIfEmpty(tokens.revokeDue(a.admin::revoke, a.databaseName,
                     Optional.ofNullable(a.status.getPendingRevocations()).orElse(List.of()), a.now)));
         } catch (GatewayException e) {
-            if (GatewayFailures.workerMayBeGone(e)) {
-                with.deployer().forget();
-            }
-            throw GatewayFailures.of(TOKEN_ISSUED, e);
+            throw GatewayFailures.of(TOKEN_ISSUED, e, with.deployer());
         }
         dataLoss(a);
         if (a.retryLater != null) {
@@ -231,7 +227,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         }
         TokenSecret.use(context, new TokenSecret.Content(a.databaseName, a.endpoint, outcome.token(), outcome.replaces(),
                 TokenSecret.asksForGatewayKey(resource) && mayHoldKey ? Optional.of(with.gatewayKey()) : Optional.empty()));
-        writeSecret(a, context);
+        writeSecret(a, context, secret.isEmpty());
 
         DatabaseToken token = outcome.token();
         TokenStatus previous = a.status.getToken();
@@ -252,10 +248,12 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         return token;
     }
 
-    private void writeSecret(Attempt a, Context<DoDatabase> context) {
+    /**
+     * @param creating the Secret is not in the cache of this resource's Secrets: a create, which a Secret of that
+     *     name already there refuses
+     */
+    private void writeSecret(Attempt a, Context<DoDatabase> context, boolean creating) {
         String secretName = TokenSecret.name(a.resource);
-        // Not in the cache of this resource's Secrets: a create, which a Secret of that name already there refuses.
-        boolean creating = tokenSecret.getSecondaryResource(a.resource, context).isEmpty();
         try {
             tokenSecret.reconcile(a.resource, context);
         } catch (KubernetesClientException e) {
@@ -380,8 +378,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
             return ErrorStatusUpdateControl.noStatusUpdate();
         }
         Instant now = with.clock().instant();
-        Attempt attempt = new Attempt(resource, DoDatabaseStatus.copyOf(before),
-                new Conditions(before.getConditions(), resource.getMetadata().getGeneration(), now), now);
+        Attempt attempt = Attempt.startingFrom(resource, before, now);
         StageFailure failure = unexpected(e);
         resource.setStatus(finish(resource, before, attempt, failure));
         ErrorStatusUpdateControl<DoDatabase> control = ErrorStatusUpdateControl.patchStatus(resource);
@@ -537,8 +534,8 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
                             + "Adopt)") + "; every token issued for it no longer works");
                 }
             } catch (GatewayException | CloudflareException e) {
-                if (e instanceof GatewayException g && GatewayFailures.workerMayBeGone(g)) {
-                    with.deployer().forget();
+                if (e instanceof GatewayException g) {
+                    GatewayFailures.noticed(g, with.deployer());
                 }
                 with.events().record(resource, EventRecorder.WARNING, "RetireFailed", "Delete", "could not release "
                         + "database " + databaseName + " at the gateway (" + redaction.scrub(e.getMessage()) + "); "

@@ -1,6 +1,7 @@
 package dev.kuratchi.operator.dodatabase;
 
 import dev.kuratchi.client.gateway.GatewayException;
+import dev.kuratchi.operator.gateway.GatewayDeployer;
 
 /**
  * What a refused or failed gateway call means for a stage. A 4xx is permanent (retrying sends the same request to
@@ -13,6 +14,19 @@ final class GatewayFailures {
     /** Whether the operator should check (and redo) the Worker's deployment before trying again. */
     static boolean workerMayBeGone(GatewayException e) {
         return e.isFromElsewhere();
+    }
+
+    /** Takes note of a failed call: when the Worker may be gone, the next attempt checks its deployment first. */
+    static void noticed(GatewayException e, GatewayDeployer deployer) {
+        if (workerMayBeGone(e)) {
+            deployer.forget();
+        }
+    }
+
+    /** What a failed call means for a stage, once {@link #noticed}. */
+    static StageFailure of(String condition, GatewayException e, GatewayDeployer deployer) {
+        noticed(e, deployer);
+        return of(condition, e);
     }
 
     static StageFailure of(String condition, GatewayException e) {
