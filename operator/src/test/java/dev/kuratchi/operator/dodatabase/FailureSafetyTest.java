@@ -134,19 +134,39 @@ class FailureSafetyTest {
         assertThat(dbs.condition("ttl", "shortened", TOKEN_ISSUED).getMessage()).contains("ttl was shortened");
     }
 
+    /**
+     * A Ready database whose schema is the ConfigMap {@code configMap} (one migration creating {@code table}), with a
+     * 30m token renewed 10m before expiry; returns the token its Secret holds.
+     */
+    private static String readyWithSchema(String namespace, String name, String configMap, String table) {
+        dbs.migrations(namespace, configMap, Map.of("0001_" + table + ".sql",
+                "CREATE TABLE " + table + " (id INTEGER);"));
+        dbs.create(namespace, name,
+                DoDatabases.fromConfigMap(configMap).andThen(DoDatabases.tokenLifetime("30m", "10m")));
+        dbs.awaitReady(namespace, name);
+        return dbs.token(namespace, name + "-db");
+    }
+
+    /** Moves the operator's clock past the renewal time of {@code before}, has it look, and waits for a new token. */
+    private static void awaitRenewalOf(String namespace, String name, String before) {
+        harness.clock().advance(Duration.ofMinutes(21));
+        dbs.annotate(namespace, name, "touched", "past-renewal");
+        await().atMost(Duration.ofSeconds(30)).until(() -> !dbs.token(namespace, name + "-db").equals(before));
+    }
+
+    /** Adds a migration to the ConfigMap {@code configMap}. */
+    private static void addMigration(String namespace, String configMap, String key, String sql) {
+        harness.client().configMaps().inNamespace(namespace).withName(configMap)
+                .edit(cm -> new ConfigMapBuilder(cm).addToData(key, sql).build());
+    }
+
     @Test
     void renewalAndRevocationDoNotWaitOnAMissingConfigMapOrAFailingMigration() {
-        dbs.migrations("schema-down", "shop-schema", Map.of("0001_items.sql", "CREATE TABLE items (id INTEGER);"));
-        dbs.create("schema-down", "shop",
-                DoDatabases.fromConfigMap("shop-schema").andThen(DoDatabases.tokenLifetime("30m", "10m")));
-        dbs.awaitReady("schema-down", "shop");
-        String before = dbs.token("schema-down", "shop-db");
+        String before = readyWithSchema("schema-down", "shop", "shop-schema", "items");
         harness.client().configMaps().inNamespace("schema-down").withName("shop-schema").delete();
         dbs.awaitCondition("schema-down", "shop", SCHEMA_APPLIED, FALSE, "ConfigMapNotFound");
 
-        harness.clock().advance(Duration.ofMinutes(21));
-        dbs.annotate("schema-down", "shop", "touched", "past-renewal");
-        await().atMost(Duration.ofSeconds(30)).until(() -> !dbs.token("schema-down", "shop-db").equals(before));
+        awaitRenewalOf("schema-down", "shop", before);
         assertThat(dbs.condition("schema-down", "shop", TOKEN_ISSUED).getReason()).isEqualTo("Renewed");
         assertThat(dbs.condition("schema-down", "shop", READY).getReason()).isEqualTo("ConfigMapNotFound");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> DoDatabases.assertRevoked(harness.app(before)));
@@ -161,20 +181,13 @@ class FailureSafetyTest {
 
     @Test
     void aMigrationTheGatewayKeepsFailingDoesNotStopRenewal() {
-        dbs.migrations("schema-stuck", "slow", Map.of("0001_items.sql", "CREATE TABLE items (id INTEGER);"));
-        dbs.create("schema-stuck", "slowschema",
-                DoDatabases.fromConfigMap("slow").andThen(DoDatabases.tokenLifetime("30m", "10m")));
-        dbs.awaitReady("schema-stuck", "slowschema");
-        String before = dbs.token("schema-stuck", "slowschema-db");
+        String before = readyWithSchema("schema-stuck", "slowschema", "slow", "items");
         harness.emulator().fault("{\"target\": \"workers\", \"method\": \"PUT\", \"path\": \"/" + OperatorHarness.SCRIPT
                 + "/admin/databases/slowschema\", \"kind\": \"status\", \"status\": 503, \"count\": 100000}");
         try {
-            harness.client().configMaps().inNamespace("schema-stuck").withName("slow").edit(cm -> new ConfigMapBuilder(cm)
-                    .addToData("0002_more.sql", "CREATE TABLE more (id INTEGER);").build());
+            addMigration("schema-stuck", "slow", "0002_more.sql", "CREATE TABLE more (id INTEGER);");
             dbs.awaitCondition("schema-stuck", "slowschema", SCHEMA_APPLIED, FALSE, "GatewayUnavailable");
-            harness.clock().advance(Duration.ofMinutes(21));
-            dbs.annotate("schema-stuck", "slowschema", "touched", "past-renewal");
-            await().atMost(Duration.ofSeconds(30)).until(() -> !dbs.token("schema-stuck", "slowschema-db").equals(before));
+            awaitRenewalOf("schema-stuck", "slowschema", before);
             assertThat(harness.app(dbs.token("schema-stuck", "slowschema-db")).query("SELECT 1")).hasSize(1);
         } finally {
             harness.emulator().clearFaults();
@@ -185,21 +198,13 @@ class FailureSafetyTest {
 
     @Test
     void aMigrationThatBreaksTheDatabaseObjectDoesNotStopRenewal() {
-        dbs.migrations("schema-full", "counters", Map.of("0001_base.sql", "CREATE TABLE base (id INTEGER);"));
-        dbs.create("schema-full", "full",
-                DoDatabases.fromConfigMap("counters").andThen(DoDatabases.tokenLifetime("30m", "10m")));
-        dbs.awaitReady("schema-full", "full");
-        String before = dbs.token("schema-full", "full-db");
+        String before = readyWithSchema("schema-full", "full", "counters", "base");
         // An AUTOINCREMENT counter run out: SQLITE_FULL, which makes workerd undo the whole call.
-        harness.client().configMaps().inNamespace("schema-full").withName("counters").edit(cm -> new ConfigMapBuilder(cm)
-                .addToData("0002_big.sql", "CREATE TABLE big (id INTEGER PRIMARY KEY AUTOINCREMENT); "
-                        + "INSERT INTO big (id) VALUES (9223372036854775807); INSERT INTO big DEFAULT VALUES;")
-                .build());
+        addMigration("schema-full", "counters", "0002_big.sql", "CREATE TABLE big (id INTEGER PRIMARY KEY "
+                + "AUTOINCREMENT); INSERT INTO big (id) VALUES (9223372036854775807); INSERT INTO big DEFAULT VALUES;");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(dbs.condition("schema-full", "full",
                 SCHEMA_APPLIED).getStatus()).isEqualTo(FALSE));
-        harness.clock().advance(Duration.ofMinutes(21));
-        dbs.annotate("schema-full", "full", "touched", "past-renewal");
-        await().atMost(Duration.ofSeconds(30)).until(() -> !dbs.token("schema-full", "full-db").equals(before));
+        awaitRenewalOf("schema-full", "full", before);
         assertThat(harness.app(dbs.token("schema-full", "full-db")).query("SELECT 1")).hasSize(1);
     }
 
