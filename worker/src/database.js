@@ -3,24 +3,39 @@
 // for the two that can drop tenant tables (destroy, retire), which await and run in a critical section instead
 // (withoutForeignKeys).
 //
-// Gateway bookkeeping lives in the storage KV API, which workerd keeps in the reserved _cf_KV table: tenant SQL
-// cannot read or change it (a token holder cannot un-revoke a token or move the epoch), and a wipe, which drops
-// the tenant's objects, leaves it in place:
-//   meta:provisionedAt, meta:storageId  the data: set when the database is provisioned, removed by a wipe
-//   meta:owner, meta:retainedBy         the resource that manages the database, or the last one, which kept its data
-//   meta:epoch                          once the database was claimed, every token id must start with it
-//   revoked:<tokenId>                   revoked tokens
+// Gateway bookkeeping lives in the storage KV API under RESERVED_PREFIX. workerd keeps that storage in the reserved
+// _cf_KV table, so tenant SQL cannot read or change it (a token holder cannot un-revoke a token or move the epoch);
+// the tenant's own keys (kv.js) never reach the prefix; and a wipe, which drops the tenant's objects, leaves it:
+//   provisionedAt, storageId  the data: set when the database is provisioned, removed by a wipe
+//   owner, retainedBy         the resource that manages the database, or the last one, which kept its data
+//   epoch                     once the database was claimed, every token id must start with it
+//   booleans                  how JSON booleans are bound, fixed for the data's life (see booleanEncoding)
+//   revoked:<tokenId>         revoked tokens
+//   gateway                   this gateway keeps its state here (see takeOverStorage)
 // Applied migrations live in `migrations_history`, the table kuratchi-sdk clients already read and write.
 import { DurableObject } from "cloudflare:workers";
+import { KV_OPERATIONS, RESERVED_PREFIX, TenantKv } from "./kv.js";
 import { encodeRow, encodeValue, sqliteCodeOf } from "./statements.js";
 import { randomHex } from "./token.js";
 
-const REVOKED_PREFIX = "revoked:";
-const PROVISIONED_AT = "meta:provisionedAt";
-const STORAGE_ID = "meta:storageId";
-const OWNER = "meta:owner";
-const RETAINED_BY = "meta:retainedBy";
-const EPOCH = "meta:epoch";
+const REVOKED_PREFIX = `${RESERVED_PREFIX}revoked:`;
+const PROVISIONED_AT = `${RESERVED_PREFIX}provisionedAt`;
+const STORAGE_ID = `${RESERVED_PREFIX}storageId`;
+const OWNER = `${RESERVED_PREFIX}owner`;
+const RETAINED_BY = `${RESERVED_PREFIX}retainedBy`;
+const EPOCH = `${RESERVED_PREFIX}epoch`;
+const BOOLEANS = `${RESERVED_PREFIX}booleans`;
+const GATEWAY = `${RESERVED_PREFIX}gateway`;
+// Where keys found under the prefix before this gateway wrote there are moved (see takeOverStorage).
+const EARLIER_KEYS = `${RESERVED_PREFIX}earlier:`;
+
+// How a JSON true/false parameter is stored. workerd binds a JavaScript boolean as the TEXT 'true'/'false' (in any
+// column, whatever its affinity; test/booleans.test.mjs shows it), which is what kuratchi-sdk's Worker passed it;
+// SQL expects 1/0 (WHERE active, SUM(active), CHECK (active IN (0, 1)) all read 'true' as 0).
+const BOOLEAN_ENCODINGS = {
+  integer: (value) => (value ? 1 : 0),
+  text: (value) => (value ? "true" : "false"),
+};
 
 // sqlite_* names are SQLite's. workerd refuses only lowercase _cf_* names to tenant SQL, so the comparison is
 // case-sensitive (GLOB): a tenant's "_CF_x" is tenant data and goes with a wipe.
@@ -65,10 +80,12 @@ export class KuratchiDoInternal extends DurableObject {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.kv = ctx.storage.kv;
+    this.tenantKv = new TenantKv(ctx.storage.kv);
   }
 
   /** Runs a data-plane request already validated by the gateway. Returns {status, body}. */
   execute(operation, request, tokenId) {
+    this.takeOverStorage();
     if (tokenId !== null) {
       const epoch = this.kv.get(EPOCH);
       if (epoch !== undefined && !tokenId.startsWith(epoch)) {
@@ -76,8 +93,11 @@ export class KuratchiDoInternal extends DurableObject {
       }
       if (this.kv.get(REVOKED_PREFIX + tokenId) !== undefined) return failure(401, "token_revoked", "Token revoked");
     }
-    if (operation === "batch") return this.batch(request.statements);
-    const { query, params } = request.statement;
+    const bind = this.booleanBinder();
+    if (KV_OPERATIONS.includes(operation)) return ok(this.tenantKv.run(operation, request, Date.now()));
+    if (operation === "batch") return this.batch(request.statements, bind);
+    const { query } = request.statement;
+    const params = bind(request.statement.params);
     let cursor;
     let rows;
     try {
@@ -113,14 +133,14 @@ export class KuratchiDoInternal extends DurableObject {
     }
   }
 
-  batch(statements) {
+  batch(statements, bind) {
     let index = 0;
     try {
       const results = this.ctx.storage.transactionSync(() =>
         statements.map((statement, i) => {
           index = i;
           return this.refuseReservedNames(statement.query, () =>
-            this.sql.exec(statement.query, ...statement.params).toArray().map(encodeRow),
+            this.sql.exec(statement.query, ...bind(statement.params)).toArray().map(encodeRow),
           );
         }),
       );
@@ -136,6 +156,7 @@ export class KuratchiDoInternal extends DurableObject {
    * applied before it stays applied and is reported, and so does the claim.
    */
   provision(migrations, owner, adopt) {
+    this.takeOverStorage();
     let adopted = false;
     if (owner !== null) {
       const current = this.kv.get(OWNER);
@@ -159,6 +180,7 @@ export class KuratchiDoInternal extends DurableObject {
       }
     }
     if (this.kv.get(STORAGE_ID) === undefined) this.kv.put(STORAGE_ID, randomHex(16));
+    this.booleanEncoding();
     const claim = this.claimState();
 
     // Recreating the table here would apply every migration again over the tenant's existing tables.
@@ -205,7 +227,14 @@ export class KuratchiDoInternal extends DurableObject {
       applied.push(migration.id);
     }
     if (this.kv.get(PROVISIONED_AT) === undefined) this.kv.put(PROVISIONED_AT, Date.now());
-    return ok({ applied, ...summary(this.history()), storageId: claim.storageId, epoch: claim.epoch, adopted });
+    return ok({
+      applied,
+      ...summary(this.history()),
+      storageId: claim.storageId,
+      epoch: claim.epoch,
+      booleans: this.booleanEncoding(),
+      adopted,
+    });
   }
 
   /**
@@ -242,6 +271,7 @@ export class KuratchiDoInternal extends DurableObject {
   }
 
   info() {
+    this.takeOverStorage({ writeMarker: false });
     const columns = this.historyColumns();
     const tables = this.sql
       .exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND ${TENANT_OBJECT} ORDER BY name`)
@@ -256,6 +286,7 @@ export class KuratchiDoInternal extends DurableObject {
       revokedTokens: [...this.kv.list({ prefix: REVOKED_PREFIX })].length,
       ...this.claimState(),
       retainedBy: this.kv.get(RETAINED_BY) ?? null,
+      booleans: this.kv.get(BOOLEANS) ?? null,
       historyMissing: columns === null || (provisioned && columns.length === 0),
     });
   }
@@ -265,6 +296,7 @@ export class KuratchiDoInternal extends DurableObject {
    * useless, so entries past their notAfter are dropped here to keep the list short.
    */
   revoke(tokenIds, notAfter) {
+    this.takeOverStorage();
     const now = Date.now();
     let revoked = 0;
     for (const tokenId of tokenIds) {
@@ -284,6 +316,7 @@ export class KuratchiDoInternal extends DurableObject {
    * is wiped or kept for an explicit adoption.
    */
   retire(owner, wipe) {
+    this.takeOverStorage();
     return this.withoutForeignKeys(() => {
       const current = this.kv.get(OWNER);
       if (current === undefined || current.uid !== owner.uid) {
@@ -306,6 +339,7 @@ export class KuratchiDoInternal extends DurableObject {
 
   /** An admin's wipe: the data goes, the owner, epoch and revocations stay. */
   destroy() {
+    this.takeOverStorage();
     return this.withoutForeignKeys(() => {
       const held = this.holdsData();
       this.ctx.storage.transactionSync(() => this.wipe());
@@ -370,8 +404,11 @@ export class KuratchiDoInternal extends DurableObject {
       this.sql.exec(name === "sqlite_sequence" ? "DELETE FROM sqlite_sequence" : `DROP TABLE ${name}`);
     }
     this.resetPragmas();
+    this.tenantKv.clear();
+    for (const [key] of [...this.kv.list({ prefix: EARLIER_KEYS })]) this.kv.delete(key);
     this.kv.delete(PROVISIONED_AT);
     this.kv.delete(STORAGE_ID);
+    this.kv.delete(BOOLEANS);
   }
 
   resetPragmas() {
@@ -381,8 +418,48 @@ export class KuratchiDoInternal extends DurableObject {
   holdsData() {
     return (
       this.kv.get(PROVISIONED_AT) !== undefined ||
-      this.sql.exec(`SELECT 1 FROM sqlite_master WHERE ${TENANT_OBJECT} LIMIT 1`).toArray().length > 0
+      this.sql.exec(`SELECT 1 FROM sqlite_master WHERE ${TENANT_OBJECT} LIMIT 1`).toArray().length > 0 ||
+      this.tenantKv.any()
     );
+  }
+
+  /**
+   * Makes sure every key under the reserved prefix is this gateway's. kuratchi-sdk's Worker let a token holder write
+   * any KV key, so a database it served may hold keys there that would pose as an owner, an epoch or a revocation.
+   * The first time this gateway touches the database it moves them aside (kept, unread, under EARLIER_KEYS) and marks
+   * the storage as its own. A read (writeMarker false) writes only when there is something to move.
+   */
+  takeOverStorage({ writeMarker = true } = {}) {
+    if (this.kv.get(GATEWAY) !== undefined) return;
+    const earlier = [...this.kv.list({ prefix: RESERVED_PREFIX })];
+    if (earlier.length === 0 && !writeMarker) return;
+    this.ctx.storage.transactionSync(() => {
+      for (const [key, value] of earlier) {
+        this.kv.put(EARLIER_KEYS + key.slice(RESERVED_PREFIX.length), value);
+        this.kv.delete(key);
+      }
+      this.kv.put(GATEWAY, 1);
+    });
+  }
+
+  /**
+   * How this database binds JSON booleans, decided the first time anything touches its data and kept until a wipe.
+   * Data the gateway never provisioned was written by kuratchi-sdk's Worker (or by its clients through this gateway
+   * before a claim), which stored 'true'/'false': it stays that way, so an ORM filter such as where({active: true})
+   * finds rows written before the switch and after it alike. A database that starts empty binds 1/0.
+   */
+  booleanEncoding() {
+    let encoding = this.kv.get(BOOLEANS);
+    if (encoding === undefined) {
+      encoding = this.kv.get(PROVISIONED_AT) === undefined && this.holdsData() ? "text" : "integer";
+      this.kv.put(BOOLEANS, encoding);
+    }
+    return encoding;
+  }
+
+  booleanBinder() {
+    const encode = BOOLEAN_ENCODINGS[this.booleanEncoding()];
+    return (params) => params.map((value) => (typeof value === "boolean" ? encode(value) : value));
   }
 
   claimState() {

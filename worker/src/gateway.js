@@ -1,5 +1,6 @@
 // The gateway in front of the Durable Objects: routes, authenticates, validates, and forwards to the database's
-// object over RPC. Data plane: POST /api/{run,exec,batch,raw,first} with x-db-name. Control plane (gateway key):
+// object over RPC. Data plane: POST /api/{run,exec,batch,raw,first} and /api/kv/{get,put,delete,list} with x-db-name.
+// Control plane (gateway key):
 //   PUT    /admin/databases/{name}              provision (and claim): apply pending migrations
 //                                               {migrations: [{id, sql}], owner?: {uid, namespace, name}, adopt?}
 //   GET    /admin/databases/{name}              info: tables, size, applied migrations, owner, epoch, storage id
@@ -17,6 +18,7 @@ import {
   readJsonObject,
 } from "./http.js";
 import { gatewayKeys } from "./keys.js";
+import { KV_OPERATIONS, parseKvRequest } from "./kv.js";
 import { DATABASE_NAME_RULE, isValidDatabaseName } from "./names.js";
 import { DATA_OPERATIONS, parseDataRequest, parseMigrations, sqliteCodeOf } from "./statements.js";
 import { TOKEN_ID_PATTERN, TokenError, verifyToken } from "./token.js";
@@ -50,8 +52,8 @@ async function route(request, env) {
     if (request.method !== "GET") throw methodNotAllowed(["GET"]);
     return jsonResponse({ success: true, status: "ok" });
   }
-  const data = /^\/api\/([a-z]+)$/.exec(pathname);
-  if (data && DATA_OPERATIONS.includes(data[1])) {
+  const data = /^\/api\/((?:kv\/)?[a-z]+)$/.exec(pathname);
+  if (data && (DATA_OPERATIONS.includes(data[1]) || KV_OPERATIONS.includes(data[1]))) {
     if (request.method !== "POST") throw methodNotAllowed(["POST"]);
     return dataPlane(data[1], request, env);
   }
@@ -76,7 +78,10 @@ async function dataPlane(operation, request, env) {
 
 /** Validates the body and runs it in the database's object. Exported for the benchmark's no-auth baseline. */
 export async function runDataRequest(operation, request, env, databaseName, tokenId) {
-  const parsed = parseDataRequest(operation, await readJsonObject(request, maxBodyBytes(env)));
+  const body = await readJsonObject(request, maxBodyBytes(env));
+  const parsed = KV_OPERATIONS.includes(operation)
+    ? parseKvRequest(operation, body, Date.now())
+    : parseDataRequest(operation, body);
   return forward(env, databaseName, (database) => database.execute(operation, parsed, tokenId));
 }
 
@@ -93,10 +98,10 @@ async function presentedToken(request, keys) {
   }
   if (dbToken) return dbToken;
   if (bearer !== null) {
-    if (bearer.split(".").length !== 4 && (await keys.isGatewayKey(bearer))) {
+    if (await keys.isGatewayKey(bearer)) {
       throw new HttpError(401, "missing_token", "Missing x-db-token: the gateway key alone does not open a database");
     }
-    return bearer;
+    return bearer.trim();
   }
   throw new HttpError(
     401,
@@ -105,10 +110,12 @@ async function presentedToken(request, keys) {
   );
 }
 
+// Everything after "Bearer " is the credential, inner spaces included: kuratchi-sdk sends `Bearer ${gatewayKey}`, and
+// its keys may hold spaces. (HTTP drops spaces at the ends of a header, so a key ending in one never worked there.)
 function bearerCredential(request) {
   const header = request.headers.get("authorization");
   if (header === null) return null;
-  const match = /^Bearer +(\S+)$/i.exec(header.trim());
+  const match = /^Bearer (.+)$/is.exec(header);
   if (!match) throw new HttpError(401, "invalid_authorization", "Authorization header must be 'Bearer <credential>'");
   return match[1];
 }

@@ -1,8 +1,8 @@
 // Validation of data-plane and migration request bodies, done in the gateway so bad input is refused before it
 // reaches a Durable Object, and conversion between JSON and SQLite values.
 //
-// JSON has no blob type, so a blob travels as {"$blob": "<base64>"} in both directions. Booleans are bound as
-// 1/0: workerd would otherwise store the text "true"/"false", which no SQL comparison expects.
+// JSON has no blob type, so a blob travels as {"$blob": "<base64>"} in both directions. Booleans stay booleans
+// here: each database binds them its own way (database.js, booleanEncoding).
 import { HttpError, invalidRequest } from "./http.js";
 
 export const DATA_OPERATIONS = ["run", "exec", "batch", "raw", "first"];
@@ -60,7 +60,7 @@ function decodeParam(value, where, details) {
     if (!Number.isFinite(value)) throw invalidRequest(`${where} must be a finite number`, details);
     return value;
   }
-  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "boolean") return value;
   if (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "$blob" in value) {
     if (typeof value.$blob !== "string") throw invalidRequest(`${where}.$blob must be a base64 string`, details);
     try {

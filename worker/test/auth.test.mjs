@@ -141,10 +141,10 @@ describe("refused", () => {
   test("missing or invalid x-db-name", async () => {
     const token = await gateway.issueToken("alpha");
     assertRefused(await gateway.data("run", undefined, SELECT_ONE, token), 400, "missing_database_name");
-    for (const name of ["Alpha", "a.b", "-leading", "x".repeat(64), "spa ce", "ünï"]) {
+    for (const name of ["a.b", "x".repeat(256), "ünï", "tab\tx"]) {
       const response = await fetch(new URL("/api/run", gateway.url), {
         method: "POST",
-        headers: { authorization: `Bearer ${token}`, "x-db-name": encodeURIComponent(name) },
+        headers: { authorization: `Bearer ${token}`, "x-db-name": name },
         body: JSON.stringify(SELECT_ONE),
       });
       assert.equal(response.status, 400, name);

@@ -303,6 +303,7 @@ test("GET never creates storage", async () => {
     epoch: null,
     owner: null,
     retainedBy: null,
+    booleans: null,
     historyMissing: false,
   };
   for (let i = 0; i < 2; i++) {

@@ -1,0 +1,296 @@
+// The tenant's key-value store: kuratchi-sdk's /api/kv/{get,put,delete,list}, over the Durable Object's KV storage,
+// where kuratchi-sdk's Worker kept it. Values are stored as that Worker stored them (a JSON value as is, text as a
+// string, base64 as bytes), so the data of a database taken over from it reads the same.
+//
+// The gateway's own state lives in the same storage, under RESERVED_PREFIX: a tenant key there is refused and a list
+// skips the whole range, so no request can read or change it. What kuratchi-sdk's Worker accepted but dropped (the
+// storage has neither), per-key metadata and expiry, is kept beside the value under that prefix, and an expired key
+// reads as absent; it is deleted when a request comes across it.
+import { HttpError, invalidRequest } from "./http.js";
+
+export const KV_OPERATIONS = ["kv/get", "kv/put", "kv/delete", "kv/list"];
+export const RESERVED_PREFIX = "__kuratchi:";
+// The first string after every string that starts with RESERVED_PREFIX (':' + 1 is ';').
+const RESERVED_END = "__kuratchi;";
+const EXTRA_PREFIX = `${RESERVED_PREFIX}kv:`;
+
+// Cloudflare's limits for Durable Object keys and Workers KV metadata; Workers KV's list page and shortest expiry.
+const MAX_KEY_BYTES = 2048;
+const MAX_METADATA_BYTES = 1024;
+const MAX_LIST_LIMIT = 1000;
+const MIN_EXPIRATION_TTL_SECONDS = 60;
+const GET_TYPES = ["json", "text", "arrayBuffer"];
+const PUT_ENCODINGS = ["json", "text", "base64"];
+
+const encoder = new TextEncoder();
+
+/** Validates a KV request body (gateway side); `now` (ms) turns a relative expiry into an absolute one. */
+export function parseKvRequest(operation, body, now) {
+  switch (operation) {
+    case "kv/get":
+      return {
+        key: requireKey(body.key),
+        type: oneOf(body.type, GET_TYPES, "type", "json"),
+        withMetadata: optionalBoolean(body.withMetadata, "withMetadata"),
+      };
+    case "kv/put": {
+      const key = requireKey(body.key);
+      const encoding = oneOf(body.encoding, PUT_ENCODINGS, "encoding", "json");
+      return { key, value: decodeValue(body, encoding), metadata: parseMetadata(body.metadata), expiration: parseExpiration(body, now) };
+    }
+    case "kv/delete":
+      return { key: requireKey(body.key) };
+    default:
+      return parseList(body);
+  }
+}
+
+function requireKey(key) {
+  // kuratchi-sdk's Worker answered an empty or missing key with exactly this message.
+  if (typeof key !== "string" || key.length === 0) throw invalidRequest("Key is required");
+  if (encoder.encode(key).length > MAX_KEY_BYTES) throw invalidRequest(`key is longer than ${MAX_KEY_BYTES} bytes`);
+  if (key.startsWith(RESERVED_PREFIX)) {
+    throw new HttpError(400, "reserved_key", `keys starting with '${RESERVED_PREFIX}' are reserved for the gateway`);
+  }
+  return key;
+}
+
+function decodeValue(body, encoding) {
+  const { value } = body;
+  if (value === undefined) throw invalidRequest("value is required");
+  switch (encoding) {
+    case "text":
+      if (value !== null && typeof value === "object") throw invalidRequest("value must be text with encoding 'text'");
+      return value === null ? "" : String(value);
+    case "base64":
+      if (typeof value !== "string") throw invalidRequest("value must be a base64 string with encoding 'base64'");
+      try {
+        return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
+      } catch {
+        throw invalidRequest("value is not valid base64");
+      }
+    default:
+      return value;
+  }
+}
+
+function parseMetadata(metadata) {
+  if (metadata === undefined || metadata === null) return null;
+  if (encoder.encode(JSON.stringify(metadata)).length > MAX_METADATA_BYTES) {
+    throw invalidRequest(`metadata is larger than ${MAX_METADATA_BYTES} bytes as JSON`);
+  }
+  return metadata;
+}
+
+// Workers KV's two forms, in seconds: expiration (since the epoch) or expirationTtl (from now), at least 60 s ahead.
+function parseExpiration({ expiration, expirationTtl }, now) {
+  const given = (value) => value !== undefined && value !== null;
+  if (given(expiration) && given(expirationTtl)) throw invalidRequest("give expiration or expirationTtl, not both");
+  const nowSeconds = Math.floor(now / 1000);
+  let at = null;
+  if (given(expiration)) {
+    if (!Number.isSafeInteger(expiration)) throw invalidRequest("expiration must be seconds since the epoch");
+    at = expiration;
+  } else if (given(expirationTtl)) {
+    if (!Number.isSafeInteger(expirationTtl)) throw invalidRequest("expirationTtl must be a whole number of seconds");
+    at = nowSeconds + expirationTtl;
+  }
+  if (at !== null && at < nowSeconds + MIN_EXPIRATION_TTL_SECONDS) {
+    throw invalidRequest(`the expiry must be at least ${MIN_EXPIRATION_TTL_SECONDS} seconds in the future`);
+  }
+  return at;
+}
+
+function parseList(body) {
+  const text = (name) => {
+    const value = body[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string") throw invalidRequest(`${name} must be a string`);
+    return value;
+  };
+  const limit = body.limit ?? MAX_LIST_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw invalidRequest(`limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+  }
+  const start = text("start");
+  const startAfter = text("startAfter");
+  if (start !== undefined && startAfter !== undefined) throw invalidRequest("give start or startAfter, not both");
+  const cursor = text("cursor");
+  let after;
+  if (cursor !== undefined) {
+    try {
+      after = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(cursor), (c) => c.charCodeAt(0)));
+    } catch {
+      throw invalidRequest("cursor is not one this gateway returned");
+    }
+  }
+  return {
+    prefix: text("prefix"),
+    start,
+    startAfter,
+    end: text("end"),
+    limit,
+    reverse: optionalBoolean(body.reverse, "reverse"),
+    after,
+  };
+}
+
+function oneOf(value, allowed, name, fallback) {
+  if (value === undefined || value === null) return fallback;
+  if (!allowed.includes(value)) throw invalidRequest(`${name} must be one of ${allowed.join(", ")}`);
+  return value;
+}
+
+function optionalBoolean(value, name) {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== "boolean") throw invalidRequest(`${name} must be a boolean`);
+  return value;
+}
+
+/** The tenant's keys in a Durable Object's KV storage (object side). Every method is synchronous. */
+export class TenantKv {
+  constructor(storage) {
+    this.storage = storage;
+  }
+
+  run(operation, request, now) {
+    switch (operation) {
+      case "kv/get":
+        return this.get(request, now);
+      case "kv/put":
+        this.storage.put(request.key, request.value);
+        if (request.metadata !== null || request.expiration !== null) {
+          this.storage.put(EXTRA_PREFIX + request.key, { metadata: request.metadata, expiration: request.expiration });
+        } else {
+          this.storage.delete(EXTRA_PREFIX + request.key);
+        }
+        return {};
+      case "kv/delete": {
+        const deleted = this.live(request.key, now) !== undefined;
+        this.remove(request.key);
+        return { deleted };
+      }
+      default:
+        return this.list(request, now);
+    }
+  }
+
+  get({ key, type, withMetadata }, now) {
+    const entry = this.live(key, now);
+    const metadata = withMetadata ? (entry?.extra?.metadata ?? null) : null;
+    if (entry === undefined) return { value: null, metadata, encoding: type === "arrayBuffer" ? "base64" : type };
+    const { value } = entry;
+    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+      return { value: base64(new Uint8Array(value.buffer ?? value, value.byteOffset ?? 0, value.byteLength)), metadata, encoding: "base64" };
+    }
+    if (typeof value === "string") {
+      if (type === "arrayBuffer") return { value: base64(encoder.encode(value)), metadata, encoding: "base64" };
+      if (type === "text") return { value, metadata, encoding: "text" };
+    }
+    return { value, metadata, encoding: "json" };
+  }
+
+  /**
+   * Keys in order, as Workers KV lists them, with the reserved range left out: the request's range is listed as the
+   * part before the reserved prefix and the part after it. One key more than the limit tells whether more remain.
+   */
+  list({ prefix, start, startAfter, end, limit, reverse, after }, now) {
+    const low = { start, startAfter };
+    let high = end;
+    if (after !== undefined) {
+      if (reverse) high = high === undefined || compareKeys(after, high) < 0 ? after : high;
+      else Object.assign(low, greaterStart(low, { startAfter: after }));
+    }
+    const below = { ...low, end: high === undefined || compareKeys(RESERVED_PREFIX, high) < 0 ? RESERVED_PREFIX : high };
+    const above = { ...greaterStart(low, { start: RESERVED_END }), end: high };
+    const keys = [];
+    const expired = [];
+    for (const range of reverse ? [above, below] : [below, above]) {
+      if (keys.length > limit) break;
+      for (const [name] of this.storage.list({ ...range, prefix, reverse })) {
+        const extra = this.storage.get(EXTRA_PREFIX + name);
+        if (isExpired(extra, now)) {
+          expired.push(name);
+          continue;
+        }
+        keys.push({ name, extra });
+        if (keys.length > limit) break;
+      }
+    }
+    for (const name of expired) this.remove(name);
+    const complete = keys.length <= limit;
+    const page = keys.slice(0, limit).map(({ name, extra }) => ({
+      name,
+      ...(extra?.expiration ? { expiration: extra.expiration } : {}),
+      ...(extra?.metadata !== undefined && extra?.metadata !== null ? { metadata: extra.metadata } : {}),
+    }));
+    return {
+      keys: page,
+      list_complete: complete,
+      cursor: complete ? null : base64(encoder.encode(page[page.length - 1].name)),
+      cacheStatus: null,
+    };
+  }
+
+  /** Whether the tenant has any key (an expired one counts until it is deleted). */
+  any() {
+    // One at a time: workerd allows a single open list iterator.
+    return [{ end: RESERVED_PREFIX }, { start: RESERVED_END }].some(
+      (range) => [...this.storage.list({ ...range, limit: 1 })].length > 0,
+    );
+  }
+
+  /** Deletes every tenant key and what is kept beside it. */
+  clear() {
+    const names = [
+      ...this.storage.list({ end: RESERVED_PREFIX }),
+      ...this.storage.list({ start: RESERVED_END }),
+      ...this.storage.list({ prefix: EXTRA_PREFIX }),
+    ].map(([name]) => name);
+    for (const name of names) this.storage.delete(name);
+  }
+
+  live(key, now) {
+    const value = this.storage.get(key);
+    if (value === undefined) return undefined;
+    const extra = this.storage.get(EXTRA_PREFIX + key);
+    if (isExpired(extra, now)) {
+      this.remove(key);
+      return undefined;
+    }
+    return { value, extra };
+  }
+
+  remove(key) {
+    this.storage.delete(key);
+    this.storage.delete(EXTRA_PREFIX + key);
+  }
+}
+
+// Of two lower bounds, the one that starts later; startAfter x starts later than start x.
+function greaterStart(a, b) {
+  const bound = (r) => r.startAfter ?? r.start;
+  if (bound(a) === undefined) return b;
+  if (bound(b) === undefined) return a;
+  const order = compareKeys(bound(a), bound(b));
+  if (order === 0) return a.startAfter !== undefined ? a : b;
+  return order > 0 ? { start: a.start, startAfter: a.startAfter } : b;
+}
+
+// The storage orders keys by their UTF-8 bytes, which is not JavaScript's order for every pair of strings.
+function compareKeys(a, b) {
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}
+
+function isExpired(extra, now) {
+  return Boolean(extra?.expiration) && extra.expiration * 1000 <= now;
+}
+
+function base64(bytes) {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
