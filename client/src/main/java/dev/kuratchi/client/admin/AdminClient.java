@@ -115,7 +115,7 @@ public final class AdminClient {
     }
 
     private static String databasePath(String databaseName) {
-        return "/admin/databases/" + DatabaseNames.require(databaseName);
+        return "/admin/databases/" + DatabaseNames.pathSegment(databaseName);
     }
 
     private static List<AppliedMigration> migrations(JsonNode array) {

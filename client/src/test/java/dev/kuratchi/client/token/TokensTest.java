@@ -75,7 +75,7 @@ class TokensTest {
         assertThat(first.tokenId()).matches("[0-9a-f]{32}").isNotEqualTo(second.tokenId());
         assertThat(Tokens.verify(first.reveal(), "acme", List.of(GatewayKey.of("k")), now)).isEqualTo(first);
         assertThatThrownBy(() -> tokens.issue("acme", Duration.ZERO)).hasMessageContaining("positive");
-        assertThatThrownBy(() -> tokens.issue("Not.Valid", Duration.ofHours(1))).hasMessageContaining("lowercase");
+        assertThatThrownBy(() -> tokens.issue("Not.Valid", Duration.ofHours(1))).hasMessageContaining(DatabaseNames.RULE);
     }
 
     @Test

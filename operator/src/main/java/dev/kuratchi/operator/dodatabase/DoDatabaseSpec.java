@@ -2,8 +2,10 @@ package dev.kuratchi.operator.dodatabase;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.kuratchi.client.token.DatabaseNames;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /** What database to provide, with which schema, and where to put its token. */
@@ -13,9 +15,11 @@ import io.fabric8.generator.annotation.ValidationRule;
         + "|| self.databaseName == oldSelf.databaseName)",
         message = "databaseName is immutable (also adding or removing it): create a new DoDatabase for another database")
 public class DoDatabaseSpec {
-    @JsonPropertyDescription("Name of the database in the gateway. Defaults to metadata.name. Lowercase letters, digits, "
-            + "'_' and '-', 1-63 characters, starting with a letter or digit. Immutable.")
-    @Pattern("^[a-z0-9][a-z0-9_-]{0,62}$")
+    @JsonPropertyDescription("Name of the database in the gateway. Defaults to metadata.name. Any name kuratchi-sdk "
+            + "accepts: 1-255 printable ASCII characters except '.', not starting or ending with a space; case-sensitive "
+            + "(Acme and acme are two databases). Immutable.")
+    @Pattern(DatabaseNames.PATTERN)
+    @Size(max = DatabaseNames.MAX_LENGTH)
     private String databaseName;
 
     @JsonPropertyDescription("The database's schema: a built-in schema or a ConfigMap of migrations. None when omitted.")

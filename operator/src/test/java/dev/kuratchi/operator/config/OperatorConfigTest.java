@@ -3,6 +3,7 @@ package dev.kuratchi.operator.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kuratchi.client.token.GatewayKey;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +66,18 @@ class OperatorConfigTest {
         assertThat(config.gatewayKeyNamespaces()).isEqualTo(Set.of("legacy"));
         assertThat(config.adoptionNamespaces()).isEqualTo(Set.of("migration", "legacy"));
         assertThat(config.storageCheckInterval()).isEqualTo(Duration.ofMinutes(2));
+    }
+
+    @Test
+    void aGatewayKeyKeepsItsSpacesButNotItsLineEnd(@TempDir Path dir) throws Exception {
+        // kuratchi-sdk took any key: spaces inside and in front are the key's (its header is `Bearer <key>`).
+        String sdkKey = "  a key with spaces, as kuratchi-sdk took it";
+        assertThat(OperatorConfig.fromEnvironment(with("KURATCHI_GATEWAY_KEY", sdkKey + "\n")).gatewayKey())
+                .isEqualTo(GatewayKey.of(sdkKey));
+        Path file = Files.writeString(dir.resolve("key"), sdkKey + "\r\n");
+        Map<String, String> env = with("KURATCHI_GATEWAY_KEY", null);
+        env.put("KURATCHI_GATEWAY_KEY_FILE", file.toString());
+        assertThat(OperatorConfig.fromEnvironment(env).gatewayKey()).isEqualTo(GatewayKey.of(sdkKey));
     }
 
     @Test

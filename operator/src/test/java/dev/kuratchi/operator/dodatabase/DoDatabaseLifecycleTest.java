@@ -12,6 +12,7 @@ import static org.awaitility.Awaitility.await;
 import dev.kuratchi.operator.status.Conditions;
 import dev.kuratchi.operator.support.OperatorHarness;
 import dev.kuratchi.client.gateway.GatewayClient;
+import dev.kuratchi.client.token.DatabaseNames;
 import dev.kuratchi.client.gateway.GatewayException;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -61,6 +62,23 @@ class DoDatabaseLifecycleTest {
         var gateway = DoDatabases.gateway(secret);
         assertThat(gateway.query("SELECT 1 AS one").get(0).getLong("one")).isEqualTo(1L);
         assertThat(gateway.query("SELECT count(*) AS n FROM users").get(0).getLong("n")).isZero();
+    }
+
+    @Test
+    void kuratchiSdkNamesWithUpperCaseAndSpacesAreDatabasesOfTheirOwn() {
+        // Names kuratchi-sdk formed from organization names: Kubernetes holds them only in fields and annotations.
+        dbs.create("sdk-names", "upper", spec -> spec.setDatabaseName("Acme Corp_1"));
+        dbs.create("sdk-names", "lower", spec -> spec.setDatabaseName("acme corp_1"));
+        DoDatabase upper = dbs.awaitReady("sdk-names", "upper");
+        dbs.awaitReady("sdk-names", "lower");
+        assertThat(upper.getStatus().getDatabaseName()).isEqualTo("Acme Corp_1");
+        Secret secret = dbs.secret("sdk-names", "upper-db");
+        assertThat(secret.getMetadata().getAnnotations()).containsEntry("kuratchi.dev/database", "Acme Corp_1");
+        assertThat(DoDatabases.data(secret)).containsEntry("databaseName", "Acme Corp_1");
+        var gateway = DoDatabases.gateway(secret);
+        gateway.exec("CREATE TABLE only_upper (x)");
+        assertThat(harness.admin().info("Acme Corp_1").tables()).contains("only_upper");
+        assertThat(harness.admin().info("acme corp_1").tables()).doesNotContain("only_upper");
     }
 
     private static long reconciles() {
@@ -225,7 +243,7 @@ class DoDatabaseLifecycleTest {
         dbs.create("bad", "bad-key", DoDatabases.fromConfigMap("misnamed"));
 
         assertThat(dbs.awaitCondition("bad", "bad-name", READY, FALSE, "InvalidDatabaseName")
-                .getStatus().getConditions().get(0).getMessage()).contains("lowercase letters");
+                .getStatus().getConditions().get(0).getMessage()).contains(DatabaseNames.RULE);
         dbs.awaitCondition("bad", "missing-cm", SCHEMA_APPLIED, FALSE, "ConfigMapNotFound");
         assertThat(dbs.condition("bad", "missing-cm", SCHEMA_APPLIED).getMessage()).contains("ConfigMap nope");
         dbs.awaitCondition("bad", "bad-ttl", READY, FALSE, "InvalidSpec");

@@ -3,6 +3,11 @@ package dev.kuratchi.operator.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kuratchi.client.token.DatabaseNames;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.status.Conditions;
@@ -22,6 +27,8 @@ import org.junit.jupiter.api.Test;
 /** The operator against the real kube-apiserver, driven with kubectl as users drive it. */
 class RealClusterE2ETest {
     private static RealCluster cluster;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @BeforeAll
     static void startCluster() {
@@ -67,6 +74,35 @@ class RealClusterE2ETest {
     }
 
     @Test
+    void theApiServerAppliesTheDatabaseNameRuleOfTheSharedVectors() throws Exception {
+        namespace("e2e-names");
+        JsonNode vectors = JSON.readTree(Path.of("../worker/test/vectors/names.json").toFile());
+        ArrayNode valid = JSON.createArrayNode();
+        int i = 0;
+        for (JsonNode name : vectors.get("valid")) {
+            valid.add(doDatabaseWithName("valid-" + i++, name.asText()));
+        }
+        ObjectNode list = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "List");
+        list.set("items", valid);
+        RealCluster.Result accepted = cluster.kubectl("create", "--dry-run=server", "-n", "e2e-names", "-f",
+                manifest(JSON.writeValueAsString(list)).toString());
+        assertThat(accepted.exitCode()).as(accepted.output()).isZero();
+        for (JsonNode name : vectors.get("invalid")) {
+            RealCluster.Result refused = cluster.kubectl("create", "--dry-run=server", "-n", "e2e-names", "-f",
+                    manifest(JSON.writeValueAsString(doDatabaseWithName("invalid", name.asText()))).toString());
+            assertThat(refused.exitCode()).as(name.toString()).isNotZero();
+            assertThat(refused.output()).as(name.toString()).contains("spec.databaseName");
+        }
+    }
+
+    private static ObjectNode doDatabaseWithName(String name, String databaseName) {
+        ObjectNode resource = JSON.createObjectNode().put("apiVersion", "kuratchi.dev/v1alpha1").put("kind", "DoDatabase");
+        resource.putObject("metadata").put("name", name);
+        resource.putObject("spec").put("databaseName", databaseName);
+        return resource;
+    }
+
+    @Test
     void admissionRejectsBadSpecsWithTheMessageKubectlShows() throws Exception {
         namespace("e2e-admission");
         RealCluster.Result badName = cluster.kubectl("apply", "-n", "e2e-admission", "-f", manifest("""
@@ -76,7 +112,7 @@ class RealClusterE2ETest {
                 spec: {databaseName: Bad.Name}
                 """).toString());
         assertThat(badName.exitCode()).isNotZero();
-        assertThat(badName.output()).contains("spec.databaseName", "should match '^[a-z0-9][a-z0-9_-]{0,62}$'");
+        assertThat(badName.output()).contains("spec.databaseName", "should match '" + DatabaseNames.PATTERN + "'");
 
         RealCluster.Result both = cluster.kubectl("apply", "-n", "e2e-admission", "-f", manifest("""
                 apiVersion: kuratchi.dev/v1alpha1
