@@ -14,7 +14,8 @@ import java.util.Optional;
 
 /**
  * The data plane of one database: {@code run}, {@code exec}, {@code batch}, {@code first} and {@code raw}, as
- * kuratchi-sdk's HTTP client has them, with typed rows and exceptions instead of {@code {success:false}} values.
+ * kuratchi-sdk's HTTP client has them, with typed rows and exceptions instead of {@code {success:false}} values, and
+ * its key-value store, {@link #kv()}.
  *
  * <p>Authenticates with the database token alone by default ({@code Authorization: Bearer <token>}), so an app
  * never needs the gateway key; {@link Builder#legacyGatewayKey} selects kuratchi-sdk's header form. Thread-safe.
@@ -36,6 +37,11 @@ public final class GatewayClient {
 
     public String databaseName() {
         return source.current().databaseName();
+    }
+
+    /** The database's key-value store, over this client's connection and credentials. */
+    public KeyValueStore kv() {
+        return new KeyValueStore(this);
     }
 
     /** Runs one statement and returns its rows and counts. */
@@ -108,7 +114,7 @@ public final class GatewayClient {
 
     // A refused token may just be an old one: the operator renewed it and the mounted Secret has the new one.
     // A 401 means nothing ran, so sending once more with the reloaded token is always safe.
-    private JsonNode send(String operation, ObjectNode body, boolean readOnly) {
+    JsonNode send(String operation, ObjectNode body, boolean readOnly) {
         GatewayConnection connection = source.current();
         try {
             return transport.call("POST", connection.resolve("/api/" + operation), headers(connection), body, readOnly);
