@@ -63,12 +63,11 @@ function decodeValue(body, encoding) {
       if (value !== null && typeof value === "object") throw invalidRequest("value must be text with encoding 'text'");
       return value === null ? "" : String(value);
     case "base64":
-      if (typeof value !== "string") throw invalidRequest("value must be a base64 string with encoding 'base64'");
-      try {
-        return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
-      } catch {
-        throw invalidRequest("value is not valid base64");
+      // Strictly: atob also takes whitespace and missing padding, so one value would have several spellings.
+      if (typeof value !== "string" || value.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
+        throw invalidRequest("value must be standard base64 (with padding) with encoding 'base64'");
       }
+      return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
     default:
       return value;
   }
@@ -195,11 +194,11 @@ export class TenantKv {
    * part before the reserved prefix and the part after it. One key more than the limit tells whether more remain.
    */
   list({ prefix, start, startAfter, end, limit, reverse, after }, now) {
-    const low = { start, startAfter };
+    let low = { start, startAfter };
     let high = end;
     if (after !== undefined) {
       if (reverse) high = high === undefined || compareKeys(after, high) < 0 ? after : high;
-      else Object.assign(low, greaterStart(low, { startAfter: after }));
+      else low = greaterStart(low, { startAfter: after });
     }
     const below = { ...low, end: high === undefined || compareKeys(RESERVED_PREFIX, high) < 0 ? RESERVED_PREFIX : high };
     const above = { ...greaterStart(low, { start: RESERVED_END }), end: high };

@@ -363,7 +363,8 @@ describe("kv, as kuratchi-sdk's later client calls it", () => {
     const refusals = [
       [kv.get({}), "Key is required"],
       [kv.put({ key: "k" }), "value is required"],
-      [kv.put({ key: "k", value: "%%", encoding: "base64" }), "value is not valid base64"],
+      [kv.put({ key: "k", value: "%%", encoding: "base64" }), "value must be standard base64 (with padding) with encoding 'base64'"],
+      [kv.put({ key: "k", value: "AAH", encoding: "base64" }), "value must be standard base64 (with padding) with encoding 'base64'"],
       [kv.put({ key: "k", value: 1, expirationTtl: 10 }), "the expiry must be at least 60 seconds in the future"],
       [kv.put({ key: "k", value: 1, expiration: 1, expirationTtl: 60 }), "give expiration or expirationTtl, not both"],
       [kv.put({ key: "k", value: 1, metadata: { big: "x".repeat(1100) } }), "metadata is larger than 1024 bytes as JSON"],

@@ -28,6 +28,9 @@ class MemoryStorage {
     return this.map.delete(key);
   }
   list({ start, startAfter, end, prefix, reverse, limit } = {}) {
+    if (start !== undefined && startAfter !== undefined) {
+      throw new TypeError("list() cannot be called with both start and startAfter values.");
+    }
     let keys = [...this.map.keys()].sort(compareBytes).filter(
       (k) =>
         (start === undefined || compareBytes(k, start) >= 0) &&
