@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { startGateway } from "./support/gateway.mjs";
+import { requestJson, startGateway } from "./support/gateway.mjs";
 import { SdkClient, mintSdkToken } from "./support/kuratchi-sdk.mjs";
 
 // A key as a person might choose it for kuratchi-sdk: spaces (inner and leading) and symbols.
@@ -24,15 +24,9 @@ class DirectSdkClient extends SdkClient {
     const headers = { "Content-Type": "application/json", "x-db-name": this.databaseName };
     if (this.gatewayKey) headers.Authorization = `Bearer ${this.gatewayKey}`;
     if (this.dbToken) headers["x-db-token"] = this.dbToken;
-    const response = await fetch(new URL(path, gateway.url), { method: "POST", headers, body: JSON.stringify(body) });
-    const text = await response.text();
-    let parsed;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: response.status, body: parsed, text };
+    const answer = await requestJson(new URL(path, gateway.url), { method: "POST", headers, body: JSON.stringify(body) });
+    const json = typeof answer.body !== "string";
+    return { status: answer.status, body: json ? answer.body : undefined, text: json ? JSON.stringify(answer.body) : answer.body };
   }
 }
 

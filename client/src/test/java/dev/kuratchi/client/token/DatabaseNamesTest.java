@@ -4,26 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** The name rule against the vectors the Worker's tests use (worker/test/vectors/names.json). */
 class DatabaseNamesTest {
-    private static final JsonNode VECTORS = read();
-
-    private static JsonNode read() {
-        Path file = Path.of(System.getProperty("kuratchi.worker.dir", "../worker"), "test/vectors/names.json");
-        try {
-            return new ObjectMapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read the shared name vectors at " + file, e);
-        }
-    }
+    private static final JsonNode VECTORS = SharedVectors.read("names.json");
 
     @Test
     void everyValidVectorIsAcceptedAndEveryInvalidOneRefused() {

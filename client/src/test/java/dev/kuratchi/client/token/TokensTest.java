@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,16 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class TokensTest {
-    private static final JsonNode VECTORS = readVectors();
-
-    private static JsonNode readVectors() {
-        Path file = Path.of(System.getProperty("kuratchi.worker.dir", "../worker"), "test/vectors/tokens.json");
-        try {
-            return new ObjectMapper().readTree(file.toFile());
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot read the shared token vectors at " + file, e);
-        }
-    }
+    private static final JsonNode VECTORS = SharedVectors.read("tokens.json");
 
     @Test
     void everyValidVectorSignsToTheSameTokenByteForByteAndVerifies() {
