@@ -122,7 +122,9 @@ final class DatabaseStage {
                         : result.migrations().stream().map(m -> m.id()).toList());
                 a.status.setSchemaVersion(result.version());
                 a.conditions.set(SCHEMA_APPLIED, TRUE, "Applied", migrations.isEmpty() ? "no schema requested"
-                        : result.migrations().size() + " migrations applied; version " + result.version());
+                        // The history, not this call's work: an adopted database may hold what kuratchi-sdk applied.
+                        : "version " + result.version() + "; " + result.migrations().size()
+                                + " migrations in migrations_history");
             }
         } catch (GatewayException e) {
             switch (e.code()) {
