@@ -3,31 +3,32 @@
 // for the two that can drop tenant tables (destroy, retire), which await and run in a critical section instead
 // (withoutForeignKeys).
 //
-// Gateway bookkeeping lives in the storage KV API under RESERVED_PREFIX. workerd keeps that storage in the reserved
-// _cf_KV table, so tenant SQL cannot read or change it (a token holder cannot un-revoke a token or move the epoch);
-// the tenant's own keys (kv.js) never reach the prefix; and a wipe, which drops the tenant's objects, leaves it:
+// Gateway bookkeeping lives in the storage KV API under RESERVED_PREFIX (reserved.js). workerd keeps that storage in
+// the reserved _cf_KV table, so tenant SQL cannot read or change it (a token holder cannot un-revoke a token or move
+// the epoch); the tenant's own keys (kv.js) never reach the prefix; and a wipe, which drops the tenant's objects,
+// leaves it:
 //   provisionedAt, storageId  the data: set when the database is provisioned, removed by a wipe
 //   owner, retainedBy         the resource that manages the database, or the last one, which kept its data
 //   epoch                     once the database was claimed, every token id must start with it
 //   booleans                  how JSON booleans are bound, fixed for the data's life (see booleanEncoding)
 //   revoked:<tokenId>         revoked tokens
-//   gateway                   this gateway keeps its state here (see takeOverStorage)
+//   gateway                   this gateway keeps its state here (takeover.js)
 // Applied migrations live in `migrations_history`, the table kuratchi-sdk clients already read and write.
 import { DurableObject } from "cloudflare:workers";
-import { KV_OPERATIONS, RESERVED_PREFIX, TenantKv } from "./kv.js";
+import { KV_OPERATIONS, TenantKv } from "./kv.js";
+import { EARLIER_PREFIX, RESERVED, REVOKED_PREFIX, forEachInBatches } from "./reserved.js";
 import { encodeRow, encodeValue, sqliteCodeOf } from "./statements.js";
+import { takeOverStorage } from "./takeover.js";
 import { randomHex } from "./token.js";
 
-const REVOKED_PREFIX = `${RESERVED_PREFIX}revoked:`;
-const PROVISIONED_AT = `${RESERVED_PREFIX}provisionedAt`;
-const STORAGE_ID = `${RESERVED_PREFIX}storageId`;
-const OWNER = `${RESERVED_PREFIX}owner`;
-const RETAINED_BY = `${RESERVED_PREFIX}retainedBy`;
-const EPOCH = `${RESERVED_PREFIX}epoch`;
-const BOOLEANS = `${RESERVED_PREFIX}booleans`;
-const GATEWAY = `${RESERVED_PREFIX}gateway`;
-// Where keys found under the prefix before this gateway wrote there are moved (see takeOverStorage).
-const EARLIER_KEYS = `${RESERVED_PREFIX}earlier:`;
+const {
+  provisionedAt: PROVISIONED_AT,
+  storageId: STORAGE_ID,
+  owner: OWNER,
+  retainedBy: RETAINED_BY,
+  epoch: EPOCH,
+  booleans: BOOLEANS,
+} = RESERVED;
 
 // How a JSON true/false parameter is stored. workerd binds a JavaScript boolean as the TEXT 'true'/'false' (in any
 // column, whatever its affinity; test/booleans.test.mjs shows it), which is what kuratchi-sdk's Worker passed it;
@@ -85,7 +86,7 @@ export class KuratchiDoInternal extends DurableObject {
 
   /** Runs a data-plane request already validated by the gateway. Returns {status, body}. */
   execute(operation, request, tokenId) {
-    this.takeOverStorage();
+    takeOverStorage(this.ctx.storage);
     if (tokenId !== null) {
       const epoch = this.kv.get(EPOCH);
       if (epoch !== undefined && !tokenId.startsWith(epoch)) {
@@ -94,7 +95,10 @@ export class KuratchiDoInternal extends DurableObject {
       if (this.kv.get(REVOKED_PREFIX + tokenId) !== undefined) return failure(401, "token_revoked", "Token revoked");
     }
     const bind = this.booleanBinder();
-    if (KV_OPERATIONS.includes(operation)) return ok(this.tenantKv.run(operation, request, Date.now()));
+    if (KV_OPERATIONS.includes(operation)) {
+      // One transaction: a value and what is kept beside it, or a list and the expired keys it drops, go together.
+      return ok(this.ctx.storage.transactionSync(() => this.tenantKv.run(operation, request, Date.now())));
+    }
     if (operation === "batch") return this.batch(request.statements, bind);
     const { query } = request.statement;
     const params = bind(request.statement.params);
@@ -156,7 +160,7 @@ export class KuratchiDoInternal extends DurableObject {
    * applied before it stays applied and is reported, and so does the claim.
    */
   provision(migrations, owner, adopt) {
-    this.takeOverStorage();
+    takeOverStorage(this.ctx.storage);
     let adopted = false;
     if (owner !== null) {
       const current = this.kv.get(OWNER);
@@ -271,7 +275,7 @@ export class KuratchiDoInternal extends DurableObject {
   }
 
   info() {
-    this.takeOverStorage({ writeMarker: false });
+    takeOverStorage(this.ctx.storage, { writeMarker: false });
     const columns = this.historyColumns();
     const tables = this.sql
       .exec(`SELECT name FROM sqlite_master WHERE type = 'table' AND ${TENANT_OBJECT} ORDER BY name`)
@@ -296,7 +300,7 @@ export class KuratchiDoInternal extends DurableObject {
    * useless, so entries past their notAfter are dropped here to keep the list short.
    */
   revoke(tokenIds, notAfter) {
-    this.takeOverStorage();
+    takeOverStorage(this.ctx.storage);
     const now = Date.now();
     let revoked = 0;
     for (const tokenId of tokenIds) {
@@ -316,35 +320,39 @@ export class KuratchiDoInternal extends DurableObject {
    * is wiped or kept for an explicit adoption.
    */
   retire(owner, wipe) {
-    this.takeOverStorage();
+    takeOverStorage(this.ctx.storage);
     return this.withoutForeignKeys(() => {
       const current = this.kv.get(OWNER);
       if (current === undefined || current.uid !== owner.uid) {
         return failure(409, "not_owner", "This resource does not manage the database");
       }
-      this.ctx.storage.transactionSync(() => {
-        if (wipe) {
-          this.wipe();
-          this.kv.delete(RETAINED_BY);
-        } else {
-          const { uid, namespace, name } = current;
-          this.kv.put(RETAINED_BY, { uid, namespace, name, at: Date.now() });
-        }
-        this.kv.put(EPOCH, randomHex(8));
-        this.kv.delete(OWNER);
+      return WipeIncomplete.answer(() => {
+        this.ctx.storage.transactionSync(() => {
+          if (wipe) {
+            this.wipe();
+            this.kv.delete(RETAINED_BY);
+          } else {
+            const { uid, namespace, name } = current;
+            this.kv.put(RETAINED_BY, { uid, namespace, name, at: Date.now() });
+          }
+          this.kv.put(EPOCH, randomHex(8));
+          this.kv.delete(OWNER);
+        });
+        return ok({ retired: true, wiped: wipe });
       });
-      return ok({ retired: true, wiped: wipe });
     });
   }
 
   /** An admin's wipe: the data goes, the owner, epoch and revocations stay. */
   destroy() {
-    this.takeOverStorage();
-    return this.withoutForeignKeys(() => {
-      const held = this.holdsData();
-      this.ctx.storage.transactionSync(() => this.wipe());
-      return ok({ deleted: held });
-    });
+    takeOverStorage(this.ctx.storage);
+    return this.withoutForeignKeys(() =>
+      WipeIncomplete.answer(() => {
+        const held = this.holdsData();
+        this.ctx.storage.transactionSync(() => this.wipe());
+        return ok({ deleted: held });
+      }),
+    );
   }
 
   /**
@@ -405,10 +413,17 @@ export class KuratchiDoInternal extends DurableObject {
     }
     this.resetPragmas();
     this.tenantKv.clear();
-    for (const [key] of [...this.kv.list({ prefix: EARLIER_KEYS })]) this.kv.delete(key);
+    forEachInBatches(this.kv, EARLIER_PREFIX, (key) => this.kv.delete(key));
+    // A name the storage cannot give back as it is (not valid Unicode, from before names were checked) cannot be
+    // dropped or deleted by name; the wipe is refused whole rather than reported done over data it left.
+    if (this.holdsTenantObjects() || this.tenantKv.any()) throw new WipeIncomplete();
     this.kv.delete(PROVISIONED_AT);
     this.kv.delete(STORAGE_ID);
     this.kv.delete(BOOLEANS);
+  }
+
+  holdsTenantObjects() {
+    return this.sql.exec(`SELECT 1 FROM sqlite_master WHERE ${TENANT_OBJECT} LIMIT 1`).toArray().length > 0;
   }
 
   resetPragmas() {
@@ -416,30 +431,7 @@ export class KuratchiDoInternal extends DurableObject {
   }
 
   holdsData() {
-    return (
-      this.kv.get(PROVISIONED_AT) !== undefined ||
-      this.sql.exec(`SELECT 1 FROM sqlite_master WHERE ${TENANT_OBJECT} LIMIT 1`).toArray().length > 0 ||
-      this.tenantKv.any()
-    );
-  }
-
-  /**
-   * Makes sure every key under the reserved prefix is this gateway's. kuratchi-sdk's Worker let a token holder write
-   * any KV key, so a database it served may hold keys there that would pose as an owner, an epoch or a revocation.
-   * The first time this gateway touches the database it moves them aside (kept, unread, under EARLIER_KEYS) and marks
-   * the storage as its own. A read (writeMarker false) writes only when there is something to move.
-   */
-  takeOverStorage({ writeMarker = true } = {}) {
-    if (this.kv.get(GATEWAY) !== undefined) return;
-    const earlier = [...this.kv.list({ prefix: RESERVED_PREFIX })];
-    if (earlier.length === 0 && !writeMarker) return;
-    this.ctx.storage.transactionSync(() => {
-      for (const [key, value] of earlier) {
-        this.kv.put(EARLIER_KEYS + key.slice(RESERVED_PREFIX.length), value);
-        this.kv.delete(key);
-      }
-      this.kv.put(GATEWAY, 1);
-    });
+    return this.kv.get(PROVISIONED_AT) !== undefined || this.holdsTenantObjects() || this.tenantKv.any();
   }
 
   /**
@@ -519,6 +511,23 @@ function summary(history) {
     version: history.length > 0 ? history[history.length - 1].id : null,
     migrations: history.map(({ id, appliedAt }) => ({ id, appliedAt })),
   };
+}
+
+class WipeIncomplete extends Error {
+  /** Runs `call`; a wipe it could not finish, rolled back with its transaction, answers 409 wipe_incomplete. */
+  static answer(call) {
+    try {
+      return call();
+    } catch (error) {
+      if (!(error instanceof WipeIncomplete)) throw error;
+      return failure(
+        409,
+        "wipe_incomplete",
+        "The database holds a table or key whose name is not valid Unicode, which no request can address; nothing " +
+          "was wiped. Erase the Durable Object's storage from Cloudflare to remove it",
+      );
+    }
+  }
 }
 
 class ReservedName extends Error {

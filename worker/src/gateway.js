@@ -91,14 +91,14 @@ async function presentedToken(request, keys) {
   const bearer = bearerCredential(request);
   const dbToken = request.headers.get("x-db-token");
   if (bearer !== null && dbToken) {
-    if (!(await keys.isGatewayKey(bearer))) {
+    if (!(await isGatewayKey(keys, bearer))) {
       throw new HttpError(401, "invalid_gateway_key", "Invalid or missing gateway key");
     }
     return dbToken;
   }
   if (dbToken) return dbToken;
   if (bearer !== null) {
-    if (await keys.isGatewayKey(bearer)) {
+    if (await isGatewayKey(keys, bearer)) {
       throw new HttpError(401, "missing_token", "Missing x-db-token: the gateway key alone does not open a database");
     }
     return bearer.trim();
@@ -108,6 +108,14 @@ async function presentedToken(request, keys) {
     "missing_credentials",
     "Missing credentials: send the database token as 'Authorization: Bearer <token>' or 'x-db-token'",
   );
+}
+
+// A key may start with a space, so the credential is everything after "Bearer "; a client that put more spaces before
+// a key that has none is still understood.
+async function isGatewayKey(keys, credential) {
+  if (await keys.isGatewayKey(credential)) return true;
+  const trimmed = credential.trimStart();
+  return trimmed !== credential && (await keys.isGatewayKey(trimmed));
 }
 
 // Everything after "Bearer " is the credential, inner spaces included: kuratchi-sdk sends `Bearer ${gatewayKey}`, and
@@ -132,7 +140,7 @@ async function controlPlane(encodedName, action, request, env) {
   try {
     name = decodeURIComponent(encodedName);
   } catch {
-    name = encodedName;
+    throw new HttpError(400, "invalid_database_name", "Invalid database name: the path segment is not valid percent-encoding");
   }
   const databaseName = requireDatabaseName(name, "database name");
 

@@ -7,16 +7,16 @@
 // storage has neither), per-key metadata and expiry, is kept beside the value under that prefix, and an expired key
 // reads as absent; it is deleted when a request comes across it.
 import { HttpError, invalidRequest } from "./http.js";
+import { KV_EXTRA_PREFIX as EXTRA_PREFIX, RESERVED_END, RESERVED_PREFIX, forEachInBatches } from "./reserved.js";
 
 export const KV_OPERATIONS = ["kv/get", "kv/put", "kv/delete", "kv/list"];
-export const RESERVED_PREFIX = "__kuratchi:";
-// The first string after every string that starts with RESERVED_PREFIX (':' + 1 is ';').
-const RESERVED_END = "__kuratchi;";
-const EXTRA_PREFIX = `${RESERVED_PREFIX}kv:`;
 
-// Cloudflare's limits for Durable Object keys and Workers KV metadata; Workers KV's list page and shortest expiry.
-const MAX_KEY_BYTES = 2048;
+// Cloudflare limits a Durable Object key to 2 KiB; the key kept beside a value adds EXTRA_PREFIX to the tenant's.
+const MAX_KEY_BYTES = 2048 - EXTRA_PREFIX.length;
+// Workers KV's metadata limit, list page and shortest expiry.
 const MAX_METADATA_BYTES = 1024;
+// Deep enough for any document; deeper nesting would overflow the serializer's stack (a 500).
+const MAX_VALUE_DEPTH = 64;
 const MAX_LIST_LIMIT = 1000;
 const MIN_EXPIRATION_TTL_SECONDS = 60;
 const GET_TYPES = ["json", "text", "arrayBuffer"];
@@ -48,11 +48,30 @@ export function parseKvRequest(operation, body, now) {
 function requireKey(key) {
   // kuratchi-sdk's Worker answered an empty or missing key with exactly this message.
   if (typeof key !== "string" || key.length === 0) throw invalidRequest("Key is required");
+  requireWellFormed(key, "key");
   if (encoder.encode(key).length > MAX_KEY_BYTES) throw invalidRequest(`key is longer than ${MAX_KEY_BYTES} bytes`);
   if (key.startsWith(RESERVED_PREFIX)) {
     throw new HttpError(400, "reserved_key", `keys starting with '${RESERVED_PREFIX}' are reserved for the gateway`);
   }
   return key;
+}
+
+// The storage keeps keys as bytes and lists them back as text: a lone surrogate (not UTF-16 text) would list as
+// U+FFFD, a name no request could ever delete or page past, and no wipe could remove.
+function requireWellFormed(text, name) {
+  if (!text.isWellFormed()) throw invalidRequest(`${name} must be Unicode text (it holds a lone surrogate)`);
+  return text;
+}
+
+function requireShallow(value, name) {
+  const pending = [[value, 1]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop();
+    if (item === null || typeof item !== "object") continue;
+    if (depth > MAX_VALUE_DEPTH) throw invalidRequest(`${name} is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return value;
 }
 
 function decodeValue(body, encoding) {
@@ -69,12 +88,13 @@ function decodeValue(body, encoding) {
       }
       return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
     default:
-      return value;
+      return requireShallow(value, "value");
   }
 }
 
 function parseMetadata(metadata) {
   if (metadata === undefined || metadata === null) return null;
+  requireShallow(metadata, "metadata");
   if (encoder.encode(JSON.stringify(metadata)).length > MAX_METADATA_BYTES) {
     throw invalidRequest(`metadata is larger than ${MAX_METADATA_BYTES} bytes as JSON`);
   }
@@ -105,7 +125,7 @@ function parseList(body) {
     const value = body[name];
     if (value === undefined || value === null) return undefined;
     if (typeof value !== "string") throw invalidRequest(`${name} must be a string`);
-    return value;
+    return requireWellFormed(value, name);
   };
   const limit = body.limit ?? MAX_LIST_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
@@ -239,14 +259,12 @@ export class TenantKv {
     );
   }
 
-  /** Deletes every tenant key and what is kept beside it. */
+  /** Deletes every tenant key and what is kept beside it, a batch at a time (each value is loaded with its key). */
   clear() {
-    const names = [
-      ...this.storage.list({ end: RESERVED_PREFIX }),
-      ...this.storage.list({ start: RESERVED_END }),
-      ...this.storage.list({ prefix: EXTRA_PREFIX }),
-    ].map(([name]) => name);
-    for (const name of names) this.storage.delete(name);
+    const remove = (name) => this.storage.delete(name);
+    forEachInBatches(this.storage, undefined, remove, { end: RESERVED_PREFIX });
+    forEachInBatches(this.storage, undefined, remove, { start: RESERVED_END });
+    forEachInBatches(this.storage, EXTRA_PREFIX, remove);
   }
 
   live(key, now) {

@@ -47,11 +47,18 @@ function parseStatement(body, where, index) {
   if (typeof body.query !== "string" || body.query.trim().length === 0) {
     throw invalidRequest(`${where}query must be a non-empty SQL string`, details);
   }
+  requireUnicode(body.query, `${where}query`, details);
   if (body.params !== undefined && body.params !== null && !Array.isArray(body.params)) {
     throw invalidRequest(`${where}params must be an array`, details);
   }
   const params = (body.params ?? []).map((value, i) => decodeParam(value, `${where}params[${i}]`, details));
   return { query: body.query, params };
+}
+
+// SQLite keeps names as bytes and workerd reads them back as text: a table named with a lone surrogate (not UTF-16
+// text) would read back as U+FFFD, a name no statement, and so no wipe, could drop.
+function requireUnicode(text, where, details = {}) {
+  if (!text.isWellFormed()) throw invalidRequest(`${where} must be Unicode text (it holds a lone surrogate)`, details);
 }
 
 function decodeParam(value, where, details) {
@@ -120,6 +127,7 @@ export async function parseMigrations(body) {
     if (typeof sql !== "string" || sql.trim().length === 0) {
       throw invalidRequest(`migrations[${index}].sql (migration '${id}') must be a non-empty SQL string`);
     }
+    requireUnicode(sql, `migrations[${index}].sql (migration '${id}')`);
     migrations.push({ id, sql, checksum: await sha256Hex(sql) });
   }
   return migrations;

@@ -193,7 +193,7 @@ test("delete wipes the data but not the revocations, and is idempotent", async (
 });
 
 test("admin paths validate the name and the method", async () => {
-  for (const name of ["a.b", "%20x", "x%20", "x".repeat(256), "%E2%9C%93", "tab%09x"]) {
+  for (const name of ["a.b", "%20x", "x%20", "x".repeat(256), "%E2%9C%93", "tab%09x", "a%E9", "bad%ZZ"]) {
     const response = await gateway.admin("GET", `/admin/databases/${name}`);
     assert.equal(response.status, 400, name);
     assert.equal(response.body.code, "invalid_database_name");

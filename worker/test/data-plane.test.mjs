@@ -34,6 +34,17 @@ test("run returns rows as objects and meta counts", async () => {
   assert.deepEqual(write.body.results, []);
 });
 
+test("SQL that is not Unicode text is refused: a name with a lone surrogate could never be dropped again", async () => {
+  const create = await data("exec", { query: 'CREATE TABLE "\uD800t" (x)' });
+  assert.equal(create.status, 400);
+  assert.equal(create.body.error, "query must be Unicode text (it holds a lone surrogate)");
+  const batch = await data("batch", { batch: [{ query: "SELECT 1" }, { query: 'CREATE TABLE "\uDFFF" (x)' }] });
+  assert.deepEqual([batch.status, batch.body.index], [400, 1]);
+  const migration = await gateway.provision("shop", [{ id: "0001_bad", sql: 'CREATE TABLE "\uD800m" (x)' }]);
+  assert.equal(migration.status, 400);
+  assert.match(migration.body.error, /lone surrogate/);
+});
+
 test("exec runs several statements atomically and returns the last one's rows", async () => {
   const response = await data("exec", { query: "CREATE TABLE e (x); INSERT INTO e VALUES (1); SELECT x FROM e" });
   assert.equal(response.status, 200);

@@ -103,6 +103,24 @@ describe("gateway keys", () => {
     assert.equal(admin.status, 200, JSON.stringify(admin.body));
   });
 
+  test("spaces put before a key that has none are tolerated, as before keys with spaces were", async () => {
+    const plain = await startGateway({ apiKey: "plain-key-without-spaces-0123456789" });
+    try {
+      const response = await fetch(new URL("/api/run", plain.url), {
+        method: "POST",
+        headers: {
+          authorization: "Bearer   plain-key-without-spaces-0123456789",
+          "x-db-token": mintSdkToken("spaces", "plain-key-without-spaces-0123456789"),
+          "x-db-name": "spaces",
+        },
+        body: JSON.stringify({ query: "SELECT 1" }),
+      });
+      assert.equal(response.status, 200);
+    } finally {
+      await plain.dispose();
+    }
+  });
+
   test("anything but the exact key is refused: trimmed, one space more, same length", async () => {
     for (const wrong of [KEY.trim(), ` ${KEY}`, `${KEY.slice(0, -1)}?`, KEY.toUpperCase()]) {
       const { status, body } = await sdk("keys", { gatewayKey: wrong }).post("/api/run", { query: "SELECT 1" });
@@ -362,7 +380,11 @@ describe("kv, as kuratchi-sdk's later client calls it", () => {
       [kv.put({ key: "k", value: 1, expirationTtl: 10 }), "the expiry must be at least 60 seconds in the future"],
       [kv.put({ key: "k", value: 1, expiration: 1, expirationTtl: 60 }), "give expiration or expirationTtl, not both"],
       [kv.put({ key: "k", value: 1, metadata: { big: "x".repeat(1100) } }), "metadata is larger than 1024 bytes as JSON"],
-      [kv.get({ key: "x".repeat(2049) }), "key is longer than 2048 bytes"],
+      [kv.get({ key: "x".repeat(2035) }), "key is longer than 2034 bytes"],
+      [kv.put({ key: "\uD800secret", value: 1 }), "key must be Unicode text (it holds a lone surrogate)"],
+      [kv.list({ prefix: "\uDFFF" }), "prefix must be Unicode text (it holds a lone surrogate)"],
+      [kv.put({ key: "k", value: JSON.parse("[".repeat(100) + "]".repeat(100)) }), "value is nested deeper than 64 levels"],
+      [kv.put({ key: "k", value: 1, metadata: JSON.parse("[".repeat(65) + "]".repeat(65)) }), "metadata is nested deeper than 64 levels"],
       [kv.list({ limit: 0 }), "limit must be a whole number from 1 to 1000"],
       [kv.list({ cursor: "%%" }), "cursor is not one this gateway returned"],
     ];

@@ -3,7 +3,8 @@
 // (test/kuratchi-sdk-compat.test.mjs runs the endpoints against workerd itself.)
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RESERVED_PREFIX, TenantKv, parseKvRequest } from "../src/kv.js";
+import { TenantKv, parseKvRequest } from "../src/kv.js";
+import { RESERVED_PREFIX } from "../src/reserved.js";
 
 const encoder = new TextEncoder();
 function compareBytes(a, b) {

@@ -11,12 +11,39 @@ import { emulatorPerFile } from "./support.mjs";
 const GATEWAY_KEY = "team-gateway-key-kept-through-the-migration";
 // kuratchi-sdk takes any name without '.'; "Acme Corp" is what its createOrganization derives from a display name.
 const DATABASES = ["Acme Corp", "tenant_1"];
-// Databases whose SDK-era KV keys look like the gateway's reserved state (see the last tests): the names our gateway
-// once used, and its reserved prefix now. kuratchi-sdk's Worker refused no key, so any may exist before a switch.
+// Databases whose SDK-era KV keys look like the gateway's reserved state (see the last tests). kuratchi-sdk's Worker
+// refused no key, so any may exist before a switch: under the gateway's reserved prefix, a forged marker included;
+// and under the names the earlier v1alpha1 gateway used, with values not of the shapes it wrote.
+const SOMEONE_ELSE = { uid: "someone-else", namespace: "other", name: "other" };
 const LOOKALIKES = [
-  { databaseName: "tenant_kv_meta", prefix: "meta:", readable: true },
-  { databaseName: "tenant_kv_reserved", prefix: "__kuratchi:", readable: false },
+  {
+    databaseName: "tenant_kv_meta",
+    prefix: "meta:",
+    readable: true,
+    plants: (sdkTokenId) => ({
+      "meta:epoch": "epoch-zero",
+      "meta:owner": "someone-else",
+      "meta:storageId": 42,
+      [`revoked:${sdkTokenId}`]: true,
+    }),
+  },
+  {
+    databaseName: "tenant_kv_reserved",
+    prefix: "__kuratchi:",
+    readable: false,
+    plants: (sdkTokenId) => ({
+      "__kuratchi:gateway": 1,
+      "__kuratchi:epoch": "0000000000000000",
+      "__kuratchi:owner": SOMEONE_ELSE,
+      "__kuratchi:booleans": "bogus",
+      [`__kuratchi:revoked:${sdkTokenId}`]: { revokedAt: 1, notAfter: null },
+    }),
+  },
 ];
+// A database the earlier v1alpha1 gateway served (its state under meta:* and revoked:*), and one holding a KV key that
+// is not Unicode text (a lone surrogate), which kuratchi-sdk's Worker let an app store.
+const EARLIER_GATEWAY = "earlier_gateway";
+const UNADDRESSABLE = "unaddressable_key";
 const INITIAL_SQL =
   "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, active INTEGER)";
 const SDK_HISTORY_TABLE =
@@ -107,6 +134,7 @@ describe("before: a team on kuratchi-sdk", () => {
 
     const created = [first, second];
     for (const { databaseName } of LOOKALIKES) created.push(await create(databaseName));
+    for (const databaseName of [EARLIER_GATEWAY, UNADDRESSABLE]) created.push(await create(databaseName));
     for (const { databaseName, token } of created) state.set(databaseName, { token });
   });
 
@@ -178,19 +206,39 @@ describe("before: a team on kuratchi-sdk", () => {
     });
   }
 
-  for (const { databaseName, prefix } of LOOKALIKES) {
-    test(`"${databaseName}": the SDK puts KV keys ${prefix}{epoch,owner,revoked:<id>}`, async () => {
+  for (const { databaseName, prefix, plants } of LOOKALIKES) {
+    test(`"${databaseName}": the SDK puts KV keys that look like reserved state under ${prefix}`, async () => {
       const db = state.get(databaseName);
       const client = sdkClient(databaseName, db.token);
       await ok(client.exec("CREATE TABLE notes (body TEXT)"));
       await ok(client.query("INSERT INTO notes (body) VALUES (?)", ["kept"]));
-      const sdkTokenId = db.token.split(".")[1];
-      await ok(client.kv.put({ key: `${prefix}epoch`, value: "0000000000000000" }));
-      const someoneElse = { uid: "someone-else", namespace: "other", name: "other" };
-      await ok(client.kv.put({ key: `${prefix}owner`, value: someoneElse }));
-      await ok(client.kv.put({ key: `${prefix}revoked:${sdkTokenId}`, value: { revokedAt: 1, notAfter: null } }));
+      for (const [key, value] of Object.entries(plants(db.token.split(".")[1]))) await ok(client.kv.put({ key, value }));
     });
   }
+
+  test(`"${EARLIER_GATEWAY}": the state the earlier v1alpha1 gateway kept, in its layout`, async () => {
+    const db = state.get(EARLIER_GATEWAY);
+    const client = sdkClient(EARLIER_GATEWAY, db.token);
+    // That gateway's provisioning made migrations_history (with its checksum column).
+    await ok(client.exec(`${SDK_HISTORY_TABLE.slice(0, -1)}, checksum TEXT)`));
+    await ok(client.exec("CREATE TABLE notes (body TEXT)"));
+    await ok(client.query("INSERT INTO notes (body) VALUES (?)", ["kept"]));
+    db.epoch = "0123456789abcdef";
+    db.revokedId = `${db.epoch}${"ab".repeat(8)}`;
+    const layout = {
+      "meta:provisionedAt": 1764000000000,
+      "meta:storageId": "f".repeat(32),
+      "meta:epoch": db.epoch,
+      "meta:owner": { ...OWNER, since: 1764000000000 },
+      [`revoked:${db.revokedId}`]: { revokedAt: 1764000000000, notAfter: null },
+    };
+    for (const [key, value] of Object.entries(layout)) await ok(client.kv.put({ key, value }));
+  });
+
+  test(`"${UNADDRESSABLE}": an app stores a key holding a lone surrogate`, async () => {
+    const client = sdkClient(UNADDRESSABLE, state.get(UNADDRESSABLE).token);
+    await ok(client.kv.put({ key: "\uD800secret", value: "left behind?" }));
+  });
 });
 
 describe("the switch: the operator's upload takes the script over", () => {
@@ -300,22 +348,20 @@ for (const databaseName of DATABASES) {
 // before the switch pick the epoch, block the operator's claim (database_owned), or revoke tokens.
 for (const { databaseName, prefix, readable } of LOOKALIKES) {
   describe(`after the switch, "${databaseName}"`, () => {
-    // One key cannot be told apart: the gateway's own marker (__kuratchi:gateway), which it checks before moving
-    // earlier keys aside. Only an app holding the gateway key could have written it, and that key already signs a
-    // token for every database; the README says to rotate it once the apps have moved to their Secrets.
     test(`KV keys the SDK stored as ${prefix}* stay tenant data: no epoch, owner or revocation`, async () => {
       const client = sdkClient(databaseName, state.get(databaseName).token);
-      const opened = await client.post("/api/run", { query: "SELECT body FROM notes" });
+      const opened = await client.post("/api/run", { query: "SELECT body FROM notes WHERE ? IS NOT NULL", params: [true] });
       assert.equal(opened.status, 200, opened.text);
       assert.deepEqual(opened.body.results, [{ body: "kept" }]);
 
       const info = await admin("GET", databaseName);
       assert.equal(info.status, 200, JSON.stringify(info.body));
       assert.deepEqual([info.body.owner, info.body.epoch, info.body.revokedTokens], [null, null, 0]);
+      assert.equal(info.body.booleans, "text");
 
       if (readable) {
         const read = await client.kv.get({ key: `${prefix}epoch` });
-        assert.deepEqual([read.success, read.value], [true, "0000000000000000"], JSON.stringify(read));
+        assert.deepEqual([read.success, read.value], [true, "epoch-zero"], JSON.stringify(read));
       }
 
       const claim = await admin("PUT", databaseName, { migrations: [], owner: OWNER, adopt: "any" });
@@ -325,3 +371,51 @@ for (const { databaseName, prefix, readable } of LOOKALIKES) {
     });
   });
 }
+
+describe(`after the switch, "${EARLIER_GATEWAY}"`, () => {
+  test("the earlier gateway's claim, epoch and revocations are carried over: an upgrade revives no token", async () => {
+    const db = state.get(EARLIER_GATEWAY);
+    const info = await admin("GET", EARLIER_GATEWAY);
+    assert.equal(info.status, 200, JSON.stringify(info.body));
+    assert.deepEqual(
+      [info.body.owner, info.body.epoch, info.body.storageId, info.body.revokedTokens, info.body.provisioned],
+      [OWNER, db.epoch, "f".repeat(32), 1, true],
+    );
+
+    // The SDK token's id does not start with the epoch; the revoked id does, but is revoked.
+    const sdk = await sdkClient(EARLIER_GATEWAY, db.token).post("/api/run", { query: "SELECT 1" });
+    assert.deepEqual([sdk.status, sdk.body.code], [401, "token_revoked"]);
+    const revoked = mintSdkToken(EARLIER_GATEWAY, GATEWAY_KEY, { tokenId: db.revokedId });
+    const refused = await sdkClient(EARLIER_GATEWAY, revoked).post("/api/run", { query: "SELECT 1" });
+    assert.deepEqual([refused.status, refused.body.code], [401, "token_revoked"]);
+    const current = mintSdkToken(EARLIER_GATEWAY, GATEWAY_KEY, { tokenId: `${db.epoch}${"cd".repeat(8)}` });
+    const rows = await sdkClient(EARLIER_GATEWAY, current).post("/api/run", { query: "SELECT body FROM notes" });
+    assert.deepEqual([rows.status, rows.body.results], [200, [{ body: "kept" }]]);
+    // That gateway bound booleans as 1/0 and had provisioned the database: it stays that way.
+    assert.equal((await admin("GET", EARLIER_GATEWAY)).body.booleans, "integer");
+
+    const other = await admin("PUT", EARLIER_GATEWAY, { migrations: [], owner: SOMEONE_ELSE, adopt: "any" });
+    assert.deepEqual([other.status, other.body.code], [409, "database_owned"]);
+    const same = await admin("PUT", EARLIER_GATEWAY, { migrations: [], owner: OWNER });
+    assert.deepEqual([same.status, same.body.adopted, same.body.epoch], [200, false, db.epoch]);
+    // Its keys left the tenant's view with the move.
+    const listed = (await sdkClient(EARLIER_GATEWAY, current).kv.list({})).keys.map((k) => k.name);
+    assert.deepEqual(listed, []);
+  });
+});
+
+describe(`after the switch, "${UNADDRESSABLE}"`, () => {
+  test("a wipe that cannot remove a key no request can address is refused whole, not reported done", async () => {
+    const claim = await admin("PUT", UNADDRESSABLE, { migrations: [], owner: OWNER, adopt: "any" });
+    assert.equal(claim.status, 200, JSON.stringify(claim.body));
+    const wiped = await admin("DELETE", UNADDRESSABLE);
+    assert.deepEqual([wiped.status, wiped.body.code], [409, "wipe_incomplete"]);
+    const retired = await toScript("POST", `/admin/databases/${UNADDRESSABLE}/retire`, {
+      headers: { authorization: `Bearer ${GATEWAY_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ owner: OWNER, wipe: true }),
+    });
+    assert.deepEqual([retired.status, retired.body.code], [409, "wipe_incomplete"]);
+    // Nothing changed: the owner still holds it.
+    assert.deepEqual((await admin("GET", UNADDRESSABLE)).body.owner, OWNER);
+  });
+});

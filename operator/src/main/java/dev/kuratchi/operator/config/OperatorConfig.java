@@ -112,10 +112,14 @@ public record OperatorConfig(
             return optional(name).orElseThrow(() -> new ConfigException("missing " + name + ": set it to " + what));
         }
 
-        // A secret is taken as written but for what ends its line: a gateway key may start with a space and still
-        // work in kuratchi-sdk's `Bearer <key>` header, where HTTP trims only the end.
+        // A secret is taken as written but for line breaks around it and spaces after it: a gateway key may start with
+        // a space and still work in kuratchi-sdk's `Bearer <key>` header, where HTTP trims only the end.
+        private static String secretText(String value) {
+            return value.replaceFirst("^[\\r\\n]+", "").stripTrailing();
+        }
+
         Optional<String> optionalSecret(String name) {
-            Optional<String> direct = Optional.ofNullable(env.get(name)).map(String::stripTrailing).filter(v -> !v.isEmpty());
+            Optional<String> direct = Optional.ofNullable(env.get(name)).map(Reader::secretText).filter(v -> !v.isEmpty());
             Optional<String> file = optional(name + "_FILE");
             if (direct.isPresent() && file.isPresent()) {
                 throw new ConfigException("set " + name + " or " + name + "_FILE, not both");
@@ -124,7 +128,7 @@ public record OperatorConfig(
                 return direct;
             }
             try {
-                String value = Files.readString(Path.of(file.get()), StandardCharsets.UTF_8).stripTrailing();
+                String value = secretText(Files.readString(Path.of(file.get()), StandardCharsets.UTF_8));
                 if (value.isEmpty()) {
                     throw new ConfigException(name + "_FILE points at an empty file: " + file.get());
                 }

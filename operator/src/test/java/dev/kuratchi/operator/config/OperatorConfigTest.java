@@ -74,7 +74,7 @@ class OperatorConfigTest {
         String sdkKey = "  a key with spaces, as kuratchi-sdk took it";
         assertThat(OperatorConfig.fromEnvironment(with("KURATCHI_GATEWAY_KEY", sdkKey + "\n")).gatewayKey())
                 .isEqualTo(GatewayKey.of(sdkKey));
-        Path file = Files.writeString(dir.resolve("key"), sdkKey + "\r\n");
+        Path file = Files.writeString(dir.resolve("key"), "\n" + sdkKey + "\r\n");
         Map<String, String> env = with("KURATCHI_GATEWAY_KEY", null);
         env.put("KURATCHI_GATEWAY_KEY_FILE", file.toString());
         assertThat(OperatorConfig.fromEnvironment(env).gatewayKey()).isEqualTo(GatewayKey.of(sdkKey));
