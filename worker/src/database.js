@@ -16,7 +16,7 @@
 // Applied migrations live in `migrations_history`, the table kuratchi-sdk clients already read and write.
 import { DurableObject } from "cloudflare:workers";
 import { KV_OPERATIONS, TenantKv } from "./kv.js";
-import { EARLIER_PREFIX, RESERVED, REVOKED_PREFIX, forEachInBatches } from "./reserved.js";
+import { RESERVED, REVOKED_PREFIX, forEachInBatches } from "./reserved.js";
 import { encodeRow, encodeValue, sqliteCodeOf } from "./statements.js";
 import { takeOverStorage } from "./takeover.js";
 import { randomHex } from "./token.js";
@@ -287,7 +287,7 @@ export class KuratchiDoInternal extends DurableObject {
       tables,
       sizeBytes: this.sql.databaseSize,
       ...summary(this.history()),
-      revokedTokens: [...this.kv.list({ prefix: REVOKED_PREFIX })].length,
+      revokedTokens: this.revocations().length,
       ...this.claimState(),
       retainedBy: this.kv.get(RETAINED_BY) ?? null,
       booleans: this.kv.get(BOOLEANS) ?? null,
@@ -303,16 +303,31 @@ export class KuratchiDoInternal extends DurableObject {
     takeOverStorage(this.ctx.storage);
     const now = Date.now();
     let revoked = 0;
-    for (const tokenId of tokenIds) {
-      if (this.kv.get(REVOKED_PREFIX + tokenId) !== undefined) continue;
-      this.kv.put(REVOKED_PREFIX + tokenId, { revokedAt: now, notAfter });
-      revoked++;
-    }
-    const lapsed = [...this.kv.list({ prefix: REVOKED_PREFIX })].filter(
-      ([, entry]) => entry.notAfter !== null && entry.notAfter < now,
-    );
-    for (const [key] of lapsed) this.kv.delete(key);
+    this.ctx.storage.transactionSync(() => {
+      for (const tokenId of tokenIds) {
+        if (this.kv.get(REVOKED_PREFIX + tokenId) !== undefined) continue;
+        this.kv.put(REVOKED_PREFIX + tokenId, { revokedAt: now, notAfter });
+        revoked++;
+      }
+      for (const { key, entry } of this.revocations()) {
+        if (entry.notAfter !== null && entry.notAfter < now) this.kv.delete(key);
+      }
+    });
     return ok({ revoked, alreadyRevoked: tokenIds.length - revoked });
+  }
+
+  /**
+   * The revocations, read a batch at a time. Only entries of the shape this gateway writes: a key the storage lists
+   * back changed (a name that was not Unicode text, from before the takeover) stays where it is and is not one.
+   */
+  revocations() {
+    const entries = [];
+    forEachInBatches(this.kv, REVOKED_PREFIX, (key, entry) => {
+      if (/^[0-9a-f]{32}$/.test(key.slice(REVOKED_PREFIX.length)) && typeof entry?.revokedAt === "number") {
+        entries.push({ key, entry });
+      }
+    });
+    return entries;
   }
 
   /**
@@ -392,12 +407,15 @@ export class KuratchiDoInternal extends DurableObject {
   wipe() {
     // Views first, then virtual tables, which drop their own shadow tables, then the other tables; indexes and
     // triggers go with their table or view.
+    // Names as their bytes (hex): one that is not Unicode text, made before the gateway refused such SQL, would read
+    // back changed as text, and a DROP by that text would miss it.
     const objects = this.sql
       .exec(
-        `SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND ${TENANT_OBJECT} ` +
+        `SELECT type, hex(name) AS hex FROM sqlite_master WHERE type IN ('table', 'view') AND ${TENANT_OBJECT} ` +
           "ORDER BY type = 'table', sql NOT LIKE 'CREATE VIRTUAL TABLE%'",
       )
-      .toArray();
+      .toArray()
+      .map(({ type, hex }) => ({ type, name: decodeWtf8(hex) }));
     for (const { type, name } of objects) {
       this.sql.exec(`DROP ${type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${name.replaceAll('"', '""')}"`);
     }
@@ -413,9 +431,8 @@ export class KuratchiDoInternal extends DurableObject {
     }
     this.resetPragmas();
     this.tenantKv.clear();
-    forEachInBatches(this.kv, EARLIER_PREFIX, (key) => this.kv.delete(key));
-    // A name the storage cannot give back as it is (not valid Unicode, from before names were checked) cannot be
-    // dropped or deleted by name; the wipe is refused whole rather than reported done over data it left.
+    // A key the storage lists back changed (not Unicode text, written before the gateway refused such keys) cannot be
+    // deleted by name; the wipe is refused whole rather than reported done over data it left.
     if (this.holdsTenantObjects() || this.tenantKv.any()) throw new WipeIncomplete();
     this.kv.delete(PROVISIONED_AT);
     this.kv.delete(STORAGE_ID);
@@ -513,6 +530,24 @@ function summary(history) {
   };
 }
 
+/**
+ * Bytes given as hex, read as UTF-8 that may encode lone surrogates (WTF-8), which is how workerd hands a JavaScript
+ * string to SQLite: the one string that names those bytes again.
+ */
+function decodeWtf8(hex) {
+  const bytes = hex.match(/../g)?.map((pair) => parseInt(pair, 16)) ?? [];
+  let text = "";
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i];
+    const length = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+    let codePoint = length === 1 ? lead : lead & (0xff >> (length + 1));
+    for (let k = 1; k < length; k++) codePoint = (codePoint << 6) | (bytes[i + k] & 0x3f);
+    text += String.fromCodePoint(codePoint);
+    i += length;
+  }
+  return text;
+}
+
 class WipeIncomplete extends Error {
   /** Runs `call`; a wipe it could not finish, rolled back with its transaction, answers 409 wipe_incomplete. */
   static answer(call) {
@@ -523,7 +558,7 @@ class WipeIncomplete extends Error {
       return failure(
         409,
         "wipe_incomplete",
-        "The database holds a table or key whose name is not valid Unicode, which no request can address; nothing " +
+        "The database holds a key-value key whose name is not Unicode text, which no request can address; nothing " +
           "was wiped. Erase the Durable Object's storage from Cloudflare to remove it",
       );
     }

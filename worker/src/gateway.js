@@ -133,7 +133,7 @@ async function controlPlane(encodedName, action, request, env) {
   if (!allowed.includes(request.method)) throw methodNotAllowed(allowed);
   const keys = await gatewayKeys(env);
   const bearer = bearerCredential(request);
-  if (bearer === null || !(await keys.isGatewayKey(bearer))) {
+  if (bearer === null || !(await isGatewayKey(keys, bearer))) {
     throw new HttpError(401, "invalid_gateway_key", "Invalid or missing gateway key");
   }
   let name;

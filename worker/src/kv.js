@@ -11,12 +11,14 @@ import { KV_EXTRA_PREFIX as EXTRA_PREFIX, RESERVED_END, RESERVED_PREFIX, forEach
 
 export const KV_OPERATIONS = ["kv/get", "kv/put", "kv/delete", "kv/list"];
 
-// Cloudflare limits a Durable Object key to 2 KiB; the key kept beside a value adds EXTRA_PREFIX to the tenant's.
-const MAX_KEY_BYTES = 2048 - EXTRA_PREFIX.length;
+// Cloudflare limits a Durable Object key to 2 KiB. A put leaves room for the key kept beside the value, which adds
+// EXTRA_PREFIX; a longer key, written by kuratchi-sdk's Worker, is still read, listed and deleted, without metadata.
+const MAX_STORED_KEY_BYTES = 2048;
+const MAX_KEY_BYTES = MAX_STORED_KEY_BYTES - EXTRA_PREFIX.length;
 // Workers KV's metadata limit, list page and shortest expiry.
 const MAX_METADATA_BYTES = 1024;
-// Deep enough for any document; deeper nesting would overflow the serializer's stack (a 500).
-const MAX_VALUE_DEPTH = 64;
+// Deep enough for any document; far deeper nesting would overflow the serializer's stack (a 500).
+const MAX_VALUE_DEPTH = 256;
 const MAX_LIST_LIMIT = 1000;
 const MIN_EXPIRATION_TTL_SECONDS = 60;
 const GET_TYPES = ["json", "text", "arrayBuffer"];
@@ -29,7 +31,7 @@ export function parseKvRequest(operation, body, now) {
   switch (operation) {
     case "kv/get":
       return {
-        key: requireKey(body.key),
+        key: requireKey(body.key, MAX_STORED_KEY_BYTES),
         type: oneOf(body.type, GET_TYPES, "type", "json"),
         withMetadata: optionalBoolean(body.withMetadata, "withMetadata"),
       };
@@ -39,17 +41,17 @@ export function parseKvRequest(operation, body, now) {
       return { key, value: decodeValue(body, encoding), metadata: parseMetadata(body.metadata), expiration: parseExpiration(body, now) };
     }
     case "kv/delete":
-      return { key: requireKey(body.key) };
+      return { key: requireKey(body.key, MAX_STORED_KEY_BYTES) };
     default:
       return parseList(body);
   }
 }
 
-function requireKey(key) {
+function requireKey(key, maxBytes = MAX_KEY_BYTES) {
   // kuratchi-sdk's Worker answered an empty or missing key with exactly this message.
   if (typeof key !== "string" || key.length === 0) throw invalidRequest("Key is required");
   requireWellFormed(key, "key");
-  if (encoder.encode(key).length > MAX_KEY_BYTES) throw invalidRequest(`key is longer than ${MAX_KEY_BYTES} bytes`);
+  if (encoder.encode(key).length > maxBytes) throw invalidRequest(`key is longer than ${maxBytes} bytes`);
   if (key.startsWith(RESERVED_PREFIX)) {
     throw new HttpError(400, "reserved_key", `keys starting with '${RESERVED_PREFIX}' are reserved for the gateway`);
   }
@@ -179,9 +181,9 @@ export class TenantKv {
       case "kv/put":
         this.storage.put(request.key, request.value);
         if (request.metadata !== null || request.expiration !== null) {
-          this.storage.put(EXTRA_PREFIX + request.key, { metadata: request.metadata, expiration: request.expiration });
+          this.storage.put(extraKey(request.key), { metadata: request.metadata, expiration: request.expiration });
         } else {
-          this.storage.delete(EXTRA_PREFIX + request.key);
+          this.storage.delete(extraKey(request.key));
         }
         return {};
       case "kv/delete": {
@@ -227,7 +229,7 @@ export class TenantKv {
     for (const range of reverse ? [above, below] : [below, above]) {
       if (keys.length > limit) break;
       for (const [name] of this.storage.list({ ...range, prefix, reverse })) {
-        const extra = this.storage.get(EXTRA_PREFIX + name);
+        const extra = this.extra(name);
         if (isExpired(extra, now)) {
           expired.push(name);
           continue;
@@ -270,7 +272,7 @@ export class TenantKv {
   live(key, now) {
     const value = this.storage.get(key);
     if (value === undefined) return undefined;
-    const extra = this.storage.get(EXTRA_PREFIX + key);
+    const extra = this.extra(key);
     if (isExpired(extra, now)) {
       this.remove(key);
       return undefined;
@@ -280,8 +282,20 @@ export class TenantKv {
 
   remove(key) {
     this.storage.delete(key);
-    this.storage.delete(EXTRA_PREFIX + key);
+    const beside = extraKey(key);
+    if (beside !== null) this.storage.delete(beside);
   }
+
+  /** What is kept beside a key's value, if anything; a key too long to have anything beside it has nothing. */
+  extra(key) {
+    const beside = extraKey(key);
+    return beside === null ? undefined : this.storage.get(beside);
+  }
+}
+
+function extraKey(key) {
+  const beside = EXTRA_PREFIX + key;
+  return encoder.encode(beside).length <= MAX_STORED_KEY_BYTES ? beside : null;
 }
 
 // Of two lower bounds, the one that starts later; startAfter x starts later than start x.

@@ -16,8 +16,6 @@ export const RESERVED = {
 export const REVOKED_PREFIX = `${RESERVED_PREFIX}revoked:`;
 // Metadata and expiry of a tenant key, kept beside its value.
 export const KV_EXTRA_PREFIX = `${RESERVED_PREFIX}kv:`;
-// Keys found under the prefix that this gateway did not write (takeover.js).
-export const EARLIER_PREFIX = `${RESERVED_PREFIX}earlier:`;
 
 // Listing loads each value with its key; values can be 2 MiB, so a few at a time keep an isolate's memory bounded.
 const BATCH = 16;

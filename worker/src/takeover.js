@@ -1,31 +1,25 @@
 // The first time this gateway touches a database's storage it makes everything under RESERVED_PREFIX its own, then
 // marks the storage. Before, two kinds of state may be there:
 // - kuratchi-sdk's Worker let any token holder write any KV key, the prefix included: such keys would pose as an
-//   owner, an epoch or a revocation. They are moved aside, kept but never read, under EARLIER_PREFIX.
-// - The earlier v1alpha1 gateway kept its state under meta:* and revoked:*. Each entry with exactly the shape that
-//   gateway wrote is carried over, so an upgrade keeps every claim, epoch and revocation; anything else there stays
-//   the tenant's. (An app of kuratchi-sdk's era could have written such entries too, but only one holding the gateway
-//   key, which already signs a token for every database; and an owner carried over can be retired by its uid.)
-import { EARLIER_PREFIX, RESERVED, RESERVED_PREFIX, REVOKED_PREFIX, forEachInBatches } from "./reserved.js";
-import { randomHex } from "./token.js";
+//   owner, an epoch or a revocation. They are the app's data, so they move out of the prefix, to SDK_KEYS_PREFIX plus
+//   the rest of their name, where the app reads them like any other key.
+// - The earlier v1alpha1 gateway kept its state under meta:* and revoked:*. What it wrote is carried over, so an
+//   upgrade keeps every claim, epoch and revocation (no token it refused works again). An entry is taken only with
+//   the shape that gateway gave it and only beside the entries it always wrote with it (an owner beside an epoch, a
+//   storage id beside its provisioning time), and only its known fields are copied; anything else stays the app's.
+//   (Only an app holding the gateway key could have written a whole such set, and that key already signs a token for
+//   every database; an owner carried over is released by a retire with its uid, as GET shows it.)
+import { RESERVED, RESERVED_PREFIX, REVOKED_PREFIX, forEachInBatches } from "./reserved.js";
 
 // A BigInt: kuratchi-sdk's Worker stored only JSON values, strings and bytes, so no app can have written this value.
 const MARKER = 1n;
+// Below RESERVED_PREFIX in key order ('-' sorts before ':'), so outside the reserved range.
+export const SDK_KEYS_PREFIX = "__kuratchi-sdk:";
+// Kubernetes' limits for a uid, a namespace and an object name, as the control plane checks an owner.
+const RESOURCE_FIELDS = { uid: 128, namespace: 63, name: 253 };
 
-const isHex = (length) => (value) => typeof value === "string" && new RegExp(`^[0-9a-f]{${length}}$`).test(value);
-const isResource = (value) =>
-  value !== null &&
-  typeof value === "object" &&
-  ["uid", "namespace", "name"].every((field) => typeof value[field] === "string" && value[field].length > 0);
-const EARLIER_LAYOUT = [
-  ["meta:provisionedAt", RESERVED.provisionedAt, (value) => Number.isSafeInteger(value) && value > 0],
-  ["meta:storageId", RESERVED.storageId, isHex(32)],
-  ["meta:epoch", RESERVED.epoch, isHex(16)],
-  ["meta:owner", RESERVED.owner, isResource],
-  ["meta:retainedBy", RESERVED.retainedBy, isResource],
-];
-const EARLIER_REVOKED = /^revoked:([0-9a-f]{32})$/;
-const isRevocation = (value) => value !== null && typeof value === "object" && Number.isSafeInteger(value.revokedAt);
+const isHex = (value, length) => typeof value === "string" && value.length === length && /^[0-9a-f]+$/.test(value);
+const isTime = (value) => Number.isSafeInteger(value) && value > 0;
 
 /**
  * Takes the storage over unless it already is this gateway's. `writeMarker` false (a read) changes nothing when there
@@ -36,44 +30,63 @@ export function takeOverStorage(storage, { writeMarker = true } = {}) {
   if (typeof kv.get(RESERVED.gateway) === "bigint") return;
   if (!writeMarker && !holdsEarlierState(kv)) return;
   storage.transactionSync(() => {
-    moveAside(kv);
+    moveOut(kv);
     carryOver(kv);
     kv.put(RESERVED.gateway, MARKER);
   });
 }
 
 function holdsEarlierState(kv) {
-  return (
-    [...kv.list({ prefix: RESERVED_PREFIX, limit: 1 })].length > 0 ||
-    EARLIER_LAYOUT.some(([from]) => kv.get(from) !== undefined) ||
-    [...kv.list({ prefix: "revoked:", limit: 1 })].length > 0
-  );
+  const any = (prefix) => [...kv.list({ prefix, limit: 1 })].length > 0;
+  return any(RESERVED_PREFIX) || any("meta:") || any("revoked:");
 }
 
-function moveAside(kv) {
-  const batchTag = randomHex(4);
-  let moved = 0;
+function moveOut(kv) {
   forEachInBatches(kv, RESERVED_PREFIX, (key, value) => {
-    // Keys already aside stay where they are: those of an earlier takeover, and those this loop just moved.
-    if (key.startsWith(EARLIER_PREFIX)) return;
-    // A numbered key with the original inside: the original's name may be as long as a key can be.
-    kv.put(`${EARLIER_PREFIX}${batchTag}:${moved++}`, { key, value });
+    const moved = SDK_KEYS_PREFIX + key.slice(RESERVED_PREFIX.length);
+    if (kv.get(moved) === undefined) {
+      try {
+        kv.put(moved, value);
+      } catch {
+        // Too long a name, or a value too large or too deep to store again: it cannot stay where it would pose as
+        // the gateway's state, and no request could have read it there.
+      }
+    }
     kv.delete(key);
   });
 }
 
 function carryOver(kv) {
-  for (const [from, to, valid] of EARLIER_LAYOUT) {
-    const value = kv.get(from);
-    if (valid(value)) {
-      kv.put(to, value);
-      kv.delete(from);
-    }
+  const epoch = kv.get("meta:epoch");
+  const storageId = kv.get("meta:storageId");
+  const provisionedAt = kv.get("meta:provisionedAt");
+  const carried = [];
+  if (isHex(epoch, 16)) {
+    carried.push(["meta:epoch", RESERVED.epoch, epoch]);
+    const owner = resource(kv.get("meta:owner"), "since");
+    if (owner !== null) carried.push(["meta:owner", RESERVED.owner, owner]);
+    const retainedBy = resource(kv.get("meta:retainedBy"), "at");
+    if (retainedBy !== null) carried.push(["meta:retainedBy", RESERVED.retainedBy, retainedBy]);
+  }
+  if (isHex(storageId, 32) && isTime(provisionedAt)) {
+    carried.push(["meta:storageId", RESERVED.storageId, storageId], ["meta:provisionedAt", RESERVED.provisionedAt, provisionedAt]);
+  }
+  for (const [from, to, value] of carried) {
+    kv.put(to, value);
+    kv.delete(from);
   }
   forEachInBatches(kv, "revoked:", (key, value) => {
-    const tokenId = EARLIER_REVOKED.exec(key)?.[1];
-    if (tokenId === undefined || !isRevocation(value)) return;
-    kv.put(REVOKED_PREFIX + tokenId, value);
+    const tokenId = key.slice("revoked:".length);
+    const notAfter = value?.notAfter ?? null;
+    if (!isHex(tokenId, 32) || !isTime(value?.revokedAt) || !(notAfter === null || isTime(notAfter))) return;
+    kv.put(REVOKED_PREFIX + tokenId, { revokedAt: value.revokedAt, notAfter });
     kv.delete(key);
   });
+}
+
+function resource(value, timeField) {
+  if (value === null || typeof value !== "object" || !isTime(value[timeField])) return null;
+  const fields = Object.entries(RESOURCE_FIELDS);
+  const valid = fields.every(([field, limit]) => typeof value[field] === "string" && value[field].length > 0 && value[field].length <= limit);
+  return valid ? { uid: value.uid, namespace: value.namespace, name: value.name, [timeField]: value[timeField] } : null;
 }

@@ -5,45 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { TenantKv, parseKvRequest } from "../src/kv.js";
 import { RESERVED_PREFIX } from "../src/reserved.js";
-
-const encoder = new TextEncoder();
-function compareBytes(a, b) {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
-  return x.length - y.length;
-}
-
-/** The sync KV API's list semantics (start inclusive, startAfter and end exclusive, prefix, reverse, limit). */
-class MemoryStorage {
-  constructor() {
-    this.map = new Map();
-  }
-  get(key) {
-    return this.map.get(key);
-  }
-  put(key, value) {
-    this.map.set(key, value);
-  }
-  delete(key) {
-    return this.map.delete(key);
-  }
-  list({ start, startAfter, end, prefix, reverse, limit } = {}) {
-    if (start !== undefined && startAfter !== undefined) {
-      throw new TypeError("list() cannot be called with both start and startAfter values.");
-    }
-    let keys = [...this.map.keys()].sort(compareBytes).filter(
-      (k) =>
-        (start === undefined || compareBytes(k, start) >= 0) &&
-        (startAfter === undefined || compareBytes(k, startAfter) > 0) &&
-        (end === undefined || compareBytes(k, end) < 0) &&
-        (prefix === undefined || k.startsWith(prefix)),
-    );
-    if (reverse) keys.reverse();
-    if (limit !== undefined) keys = keys.slice(0, limit);
-    return keys.map((k) => [k, this.map.get(k)]);
-  }
-}
+import { MemoryStorage, compareBytes } from "./support/memory-storage.mjs";
 
 const NOW = 1_800_000_000_000;
 const list = (kv, body, now = NOW) => kv.run("kv/list", parseKvRequest("kv/list", body, now), now);
@@ -123,4 +85,19 @@ test("keys under the reserved prefix are refused by name on every operation", ()
       (error) => error.code === "reserved_key",
     );
   }
+});
+
+test("a key longer than a put allows, left by kuratchi-sdk's Worker, is read, listed and deleted", () => {
+  const storage = new MemoryStorage();
+  const kv = new TenantKv(storage);
+  const long = "k".repeat(2040);
+  storage.put(long, "from before");
+  const get = kv.run("kv/get", parseKvRequest("kv/get", { key: long }, NOW), NOW);
+  assert.equal(get.value, "from before");
+  assert.deepEqual(list(kv, {}).keys, [{ name: long }]);
+  assert.throws(() => parseKvRequest("kv/put", { key: long, value: 1 }, NOW), /longer than 2034 bytes/);
+  assert.equal(kv.run("kv/delete", parseKvRequest("kv/delete", { key: long }, NOW), NOW).deleted, true);
+  assert.deepEqual([...storage.map.keys()], []);
+  // No key longer than the storage's limit is ever asked for, the one kept beside a value included.
+  assert.ok([...storage.asked].every((key) => new TextEncoder().encode(key).length <= 2048));
 });

@@ -19,7 +19,7 @@ const LOOKALIKES = [
   {
     databaseName: "tenant_kv_meta",
     prefix: "meta:",
-    readable: true,
+    readBack: ["meta:epoch", "epoch-zero"],
     plants: (sdkTokenId) => ({
       "meta:epoch": "epoch-zero",
       "meta:owner": "someone-else",
@@ -30,7 +30,8 @@ const LOOKALIKES = [
   {
     databaseName: "tenant_kv_reserved",
     prefix: "__kuratchi:",
-    readable: false,
+    // Moved out of the reserved prefix, where the app reads it again.
+    readBack: ["__kuratchi-sdk:epoch", "0000000000000000"],
     plants: (sdkTokenId) => ({
       "__kuratchi:gateway": 1,
       "__kuratchi:epoch": "0000000000000000",
@@ -238,6 +239,8 @@ describe("before: a team on kuratchi-sdk", () => {
   test(`"${UNADDRESSABLE}": an app stores a key holding a lone surrogate`, async () => {
     const client = sdkClient(UNADDRESSABLE, state.get(UNADDRESSABLE).token);
     await ok(client.kv.put({ key: "\uD800secret", value: "left behind?" }));
+    // The same under the reserved prefix: the takeover cannot move it (it lists back changed), so it stays there.
+    await ok(client.kv.put({ key: "__kuratchi:revoked:\uD800", value: null }));
   });
 });
 
@@ -346,7 +349,7 @@ for (const databaseName of DATABASES) {
 // Under the SDK, tenant KV keys live in the same _cf_KV table as the gateway's reserved state. Keys an app wrote before
 // the switch must stay tenant data: read as an epoch, owner or revocation, they would let anyone who held a token
 // before the switch pick the epoch, block the operator's claim (database_owned), or revoke tokens.
-for (const { databaseName, prefix, readable } of LOOKALIKES) {
+for (const { databaseName, prefix, readBack } of LOOKALIKES) {
   describe(`after the switch, "${databaseName}"`, () => {
     test(`KV keys the SDK stored as ${prefix}* stay tenant data: no epoch, owner or revocation`, async () => {
       const client = sdkClient(databaseName, state.get(databaseName).token);
@@ -359,10 +362,9 @@ for (const { databaseName, prefix, readable } of LOOKALIKES) {
       assert.deepEqual([info.body.owner, info.body.epoch, info.body.revokedTokens], [null, null, 0]);
       assert.equal(info.body.booleans, "text");
 
-      if (readable) {
-        const read = await client.kv.get({ key: `${prefix}epoch` });
-        assert.deepEqual([read.success, read.value], [true, "epoch-zero"], JSON.stringify(read));
-      }
+      const [key, value] = readBack;
+      const read = await client.kv.get({ key });
+      assert.deepEqual([read.success, read.value], [true, value], JSON.stringify(read));
 
       const claim = await admin("PUT", databaseName, { migrations: [], owner: OWNER, adopt: "any" });
       assert.equal(claim.status, 200, JSON.stringify(claim.body));
@@ -408,6 +410,13 @@ describe(`after the switch, "${UNADDRESSABLE}"`, () => {
   test("a wipe that cannot remove a key no request can address is refused whole, not reported done", async () => {
     const claim = await admin("PUT", UNADDRESSABLE, { migrations: [], owner: OWNER, adopt: "any" });
     assert.equal(claim.status, 200, JSON.stringify(claim.body));
+    // The leftover under the reserved prefix is not taken for a revocation, and revoking still works.
+    const revocation = await toScript("POST", `/admin/databases/${UNADDRESSABLE}/revocations`, {
+      headers: { authorization: `Bearer ${GATEWAY_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ tokenIds: ["12".repeat(16)], notAfter: 1 }),
+    });
+    assert.deepEqual([revocation.status, revocation.body.revoked], [200, 1], JSON.stringify(revocation.body));
+    assert.equal((await admin("GET", UNADDRESSABLE)).body.revokedTokens, 0, "the lapsed revocation is dropped too");
     const wiped = await admin("DELETE", UNADDRESSABLE);
     assert.deepEqual([wiped.status, wiped.body.code], [409, "wipe_incomplete"]);
     const retired = await toScript("POST", `/admin/databases/${UNADDRESSABLE}/retire`, {
