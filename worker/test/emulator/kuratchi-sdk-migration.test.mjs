@@ -45,6 +45,7 @@ const LOOKALIKES = [
 // is not Unicode text (a lone surrogate), which kuratchi-sdk's Worker let an app store.
 const EARLIER_GATEWAY = "earlier_gateway";
 const UNADDRESSABLE = "unaddressable_key";
+const ODD_TABLE = "odd_table_name";
 const INITIAL_SQL =
   "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, active INTEGER)";
 const SDK_HISTORY_TABLE =
@@ -135,7 +136,7 @@ describe("before: a team on kuratchi-sdk", () => {
 
     const created = [first, second];
     for (const { databaseName } of LOOKALIKES) created.push(await create(databaseName));
-    for (const databaseName of [EARLIER_GATEWAY, UNADDRESSABLE]) created.push(await create(databaseName));
+    for (const databaseName of [EARLIER_GATEWAY, UNADDRESSABLE, ODD_TABLE]) created.push(await create(databaseName));
     for (const { databaseName, token } of created) state.set(databaseName, { token });
   });
 
@@ -234,6 +235,11 @@ describe("before: a team on kuratchi-sdk", () => {
       [`revoked:${db.revokedId}`]: { revokedAt: 1764000000000, notAfter: null },
     };
     for (const [key, value] of Object.entries(layout)) await ok(client.kv.put({ key, value }));
+  });
+
+  test(`"${ODD_TABLE}": an app names a table with a lone surrogate, which the SDK's Worker let through`, async () => {
+    const client = sdkClient(ODD_TABLE, state.get(ODD_TABLE).token);
+    await ok(client.exec('CREATE TABLE "\uD800odd" (x); INSERT INTO "\uD800odd" VALUES (1)'));
   });
 
   test(`"${UNADDRESSABLE}": an app stores a key holding a lone surrogate`, async () => {
@@ -426,5 +432,18 @@ describe(`after the switch, "${UNADDRESSABLE}"`, () => {
     assert.deepEqual([retired.status, retired.body.code], [409, "wipe_incomplete"]);
     // Nothing changed: the owner still holds it.
     assert.deepEqual((await admin("GET", UNADDRESSABLE)).body.owner, OWNER);
+  });
+});
+
+describe(`after the switch, "${ODD_TABLE}"`, () => {
+  test("a wipe drops a table named with a lone surrogate by its bytes, leaving a fresh database", async () => {
+    const claim = await admin("PUT", ODD_TABLE, { migrations: [], owner: OWNER, adopt: "any" });
+    assert.equal(claim.status, 200, JSON.stringify(claim.body));
+    // Read back as text, the name's three bytes each become U+FFFD.
+    const tables = (await admin("GET", ODD_TABLE)).body.tables.filter((t) => t !== "migrations_history");
+    assert.deepEqual(tables, ["\uFFFD\uFFFD\uFFFDodd"]);
+    const wiped = await admin("DELETE", ODD_TABLE);
+    assert.deepEqual([wiped.status, wiped.body.deleted], [200, true], JSON.stringify(wiped.body));
+    assert.deepEqual((await admin("GET", ODD_TABLE)).body.tables, []);
   });
 });
