@@ -11,8 +11,8 @@ import { KV_EXTRA_PREFIX as EXTRA_PREFIX, RESERVED_END, RESERVED_PREFIX, forEach
 
 export const KV_OPERATIONS = ["kv/get", "kv/put", "kv/delete", "kv/list"];
 
-// Cloudflare limits a Durable Object key to 2 KiB. A put leaves room for the key kept beside the value, which adds
-// EXTRA_PREFIX; a longer key, written by kuratchi-sdk's Worker, is still read, listed and deleted, without metadata.
+// Cloudflare limits a Durable Object key to 2 KiB. A put with metadata or an expiry leaves room for the key kept
+// beside the value, which adds EXTRA_PREFIX; a longer key has nothing beside it.
 const MAX_STORED_KEY_BYTES = 2048;
 const MAX_KEY_BYTES = MAX_STORED_KEY_BYTES - EXTRA_PREFIX.length;
 // Workers KV's metadata limit, list page and shortest expiry.
@@ -36,9 +36,13 @@ export function parseKvRequest(operation, body, now) {
         withMetadata: optionalBoolean(body.withMetadata, "withMetadata"),
       };
     case "kv/put": {
-      const key = requireKey(body.key);
       const encoding = oneOf(body.encoding, PUT_ENCODINGS, "encoding", "json");
-      return { key, value: decodeValue(body, encoding), metadata: parseMetadata(body.metadata), expiration: parseExpiration(body, now) };
+      const metadata = parseMetadata(body.metadata);
+      const expiration = parseExpiration(body, now);
+      // Only a key that has something kept beside it needs room for that key.
+      const plain = metadata === null && expiration === null;
+      const key = requireKey(body.key, plain ? MAX_STORED_KEY_BYTES : MAX_KEY_BYTES);
+      return { key, value: decodeValue(body, encoding), metadata, expiration };
     }
     case "kv/delete":
       return { key: requireKey(body.key, MAX_STORED_KEY_BYTES) };
@@ -182,7 +186,7 @@ export class TenantKv {
         this.storage.put(request.key, request.value);
         if (request.metadata !== null || request.expiration !== null) {
           this.storage.put(extraKey(request.key), { metadata: request.metadata, expiration: request.expiration });
-        } else {
+        } else if (extraKey(request.key) !== null) {
           this.storage.delete(extraKey(request.key));
         }
         return {};

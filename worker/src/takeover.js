@@ -2,19 +2,21 @@
 // marks the storage. Before, two kinds of state may be there:
 // - kuratchi-sdk's Worker let any token holder write any KV key, the prefix included: such keys would pose as an
 //   owner, an epoch or a revocation. They are the app's data, so they move out of the prefix, to SDK_KEYS_PREFIX plus
-//   the rest of their name, where the app reads them like any other key.
+//   the rest of their name, where the app reads them like any other key. The two prefixes are the same length, so
+//   a moved key and its value fit wherever they fitted before.
 // - The earlier v1alpha1 gateway kept its state under meta:* and revoked:*. What it wrote is carried over, so an
 //   upgrade keeps every claim, epoch and revocation (no token it refused works again). An entry is taken only with
-//   the shape that gateway gave it and only beside the entries it always wrote with it (an owner beside an epoch, a
-//   storage id beside its provisioning time), and only its known fields are copied; anything else stays the app's.
+//   the shape that gateway gave it and only beside what it always wrote with it (an owner beside an epoch, a
+//   provisioning time beside a storage id or, from its first release, beside a migrations_history with the checksum
+//   column only that gateway adds), and only its known fields are copied; anything else stays the app's.
 //   (Only an app holding the gateway key could have written a whole such set, and that key already signs a token for
 //   every database; an owner carried over is released by a retire with its uid, as GET shows it.)
 import { RESERVED, RESERVED_PREFIX, REVOKED_PREFIX, forEachInBatches } from "./reserved.js";
 
 // A BigInt: kuratchi-sdk's Worker stored only JSON values, strings and bytes, so no app can have written this value.
 const MARKER = 1n;
-// Below RESERVED_PREFIX in key order ('-' sorts before ':'), so outside the reserved range.
-export const SDK_KEYS_PREFIX = "__kuratchi-sdk:";
+// As long as RESERVED_PREFIX and below it in key order ('-' sorts before ':'), so outside the reserved range.
+export const SDK_KEYS_PREFIX = "__kuratchi-";
 // Kubernetes' limits for a uid, a namespace and an object name, as the control plane checks an owner.
 const RESOURCE_FIELDS = { uid: 128, namespace: 63, name: 253 };
 
@@ -31,7 +33,7 @@ export function takeOverStorage(storage, { writeMarker = true } = {}) {
   if (!writeMarker && !holdsEarlierState(kv)) return;
   storage.transactionSync(() => {
     moveOut(kv);
-    carryOver(kv);
+    carryOver(kv, storage.sql);
     kv.put(RESERVED.gateway, MARKER);
   });
 }
@@ -56,7 +58,7 @@ function moveOut(kv) {
   });
 }
 
-function carryOver(kv) {
+function carryOver(kv, sql) {
   const epoch = kv.get("meta:epoch");
   const storageId = kv.get("meta:storageId");
   const provisionedAt = kv.get("meta:provisionedAt");
@@ -70,6 +72,8 @@ function carryOver(kv) {
   }
   if (isHex(storageId, 32) && isTime(provisionedAt)) {
     carried.push(["meta:storageId", RESERVED.storageId, storageId], ["meta:provisionedAt", RESERVED.provisionedAt, provisionedAt]);
+  } else if (isTime(provisionedAt) && storageId === undefined && historyHasChecksum(sql)) {
+    carried.push(["meta:provisionedAt", RESERVED.provisionedAt, provisionedAt]);
   }
   for (const [from, to, value] of carried) {
     kv.put(to, value);
@@ -82,6 +86,12 @@ function carryOver(kv) {
     kv.put(REVOKED_PREFIX + tokenId, { revokedAt: value.revokedAt, notAfter });
     kv.delete(key);
   });
+}
+
+function historyHasChecksum(sql) {
+  return sql
+    .exec("SELECT 1 FROM pragma_table_xinfo('migrations_history') WHERE name = 'checksum'")
+    .toArray().length > 0;
 }
 
 function resource(value, timeField) {

@@ -9,10 +9,12 @@ import { MemoryStorage } from "./support/memory-storage.mjs";
 
 const OWNER = { uid: "uid-1", namespace: "team", name: "db" };
 
-function storageWith(entries) {
+// `historyColumns`: the columns of migrations_history, as the takeover's one SQL question finds them.
+function storageWith(entries, { historyColumns = [] } = {}) {
   const kv = new MemoryStorage();
   for (const [key, value] of Object.entries(entries)) kv.put(key, value);
-  return { kv, transactionSync: (run) => run() };
+  const sql = { exec: () => ({ toArray: () => (historyColumns.includes("checksum") ? [{ 1: 1 }] : []) }) };
+  return { kv, sql, transactionSync: (run) => run() };
 }
 
 const reservedKeys = (kv) => kv.list({ prefix: RESERVED_PREFIX }).map(([key]) => key);
@@ -29,8 +31,9 @@ test("keys an app wrote under the reserved prefix move out to where it can read 
   takeOverStorage(storage);
   assert.deepEqual(reservedKeys(storage.kv), [RESERVED.gateway]);
   assert.equal(typeof storage.kv.get(RESERVED.gateway), "bigint");
-  assert.equal(storage.kv.get(`${SDK_KEYS_PREFIX}anything`), "app data");
-  assert.equal(storage.kv.get(`${SDK_KEYS_PREFIX}epoch`), "0000000000000000");
+  assert.equal(storage.kv.get("__kuratchi-anything"), "app data");
+  assert.equal(storage.kv.get("__kuratchi-epoch"), "0000000000000000");
+  assert.equal(SDK_KEYS_PREFIX.length, RESERVED_PREFIX.length, "a moved key is no longer than it was");
 
   // Once marked, the storage is the gateway's: what it writes there later is never moved.
   storage.kv.put(RESERVED.epoch, "1111111111111111");
@@ -98,4 +101,15 @@ test("a read of storage with nothing to take over writes nothing", () => {
   storage.kv.put("meta:epoch", "0123456789abcdef");
   takeOverStorage(storage, { writeMarker: false });
   assert.equal(typeof storage.kv.get(RESERVED.gateway), "bigint", "earlier state is taken over by a read too");
+});
+
+test("a provisioning time alone is the earlier gateway's only beside its migrations_history (with checksum)", () => {
+  // Its first release wrote no storage id; only it adds the checksum column (kuratchi-sdk's table has none).
+  const ours = storageWith({ "meta:provisionedAt": 1764000000000 }, { historyColumns: ["id", "tag", "created_at", "checksum"] });
+  takeOverStorage(ours);
+  assert.equal(ours.kv.get(RESERVED.provisionedAt), 1764000000000);
+  const sdks = storageWith({ "meta:provisionedAt": 1764000000000 }, { historyColumns: ["id", "tag", "created_at"] });
+  takeOverStorage(sdks);
+  assert.equal(sdks.kv.get(RESERVED.provisionedAt), undefined);
+  assert.equal(sdks.kv.get("meta:provisionedAt"), 1764000000000);
 });

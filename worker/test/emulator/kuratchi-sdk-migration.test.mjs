@@ -31,7 +31,7 @@ const LOOKALIKES = [
     databaseName: "tenant_kv_reserved",
     prefix: "__kuratchi:",
     // Moved out of the reserved prefix, where the app reads it again.
-    readBack: ["__kuratchi-sdk:epoch", "0000000000000000"],
+    readBack: ["__kuratchi-epoch", "0000000000000000"],
     plants: (sdkTokenId) => ({
       "__kuratchi:gateway": 1,
       "__kuratchi:epoch": "0000000000000000",
@@ -46,6 +46,8 @@ const LOOKALIKES = [
 const EARLIER_GATEWAY = "earlier_gateway";
 const UNADDRESSABLE = "unaddressable_key";
 const ODD_TABLE = "odd_table_name";
+// The earlier gateway's first release recorded a provisioning time but no storage id.
+const FIRST_GATEWAY = "first_gateway";
 const INITIAL_SQL =
   "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, active INTEGER)";
 const SDK_HISTORY_TABLE =
@@ -136,7 +138,9 @@ describe("before: a team on kuratchi-sdk", () => {
 
     const created = [first, second];
     for (const { databaseName } of LOOKALIKES) created.push(await create(databaseName));
-    for (const databaseName of [EARLIER_GATEWAY, UNADDRESSABLE, ODD_TABLE]) created.push(await create(databaseName));
+    for (const databaseName of [EARLIER_GATEWAY, UNADDRESSABLE, ODD_TABLE, FIRST_GATEWAY]) {
+      created.push(await create(databaseName));
+    }
     for (const { databaseName, token } of created) state.set(databaseName, { token });
   });
 
@@ -235,6 +239,13 @@ describe("before: a team on kuratchi-sdk", () => {
       [`revoked:${db.revokedId}`]: { revokedAt: 1764000000000, notAfter: null },
     };
     for (const [key, value] of Object.entries(layout)) await ok(client.kv.put({ key, value }));
+  });
+
+  test(`"${FIRST_GATEWAY}": what the earlier gateway's first release kept: a provisioning time, 1/0 booleans`, async () => {
+    const client = sdkClient(FIRST_GATEWAY, state.get(FIRST_GATEWAY).token);
+    await ok(client.exec(`${SDK_HISTORY_TABLE.slice(0, -1)}, checksum TEXT)`));
+    await ok(client.exec("CREATE TABLE flags (active INTEGER); INSERT INTO flags VALUES (1), (0)"));
+    await ok(client.kv.put({ key: "meta:provisionedAt", value: 1764000000000 }));
   });
 
   test(`"${ODD_TABLE}": an app names a table with a lone surrogate, which the SDK's Worker let through`, async () => {
@@ -445,5 +456,16 @@ describe(`after the switch, "${ODD_TABLE}"`, () => {
     const wiped = await admin("DELETE", ODD_TABLE);
     assert.deepEqual([wiped.status, wiped.body.deleted], [200, true], JSON.stringify(wiped.body));
     assert.deepEqual((await admin("GET", ODD_TABLE)).body.tables, []);
+  });
+});
+
+describe(`after the switch, "${FIRST_GATEWAY}"`, () => {
+  test("a provisioning time beside a migrations_history with checksum is that gateway's: 1/0 booleans stay", async () => {
+    const info = await admin("GET", FIRST_GATEWAY);
+    assert.deepEqual([info.status, info.body.provisioned], [200, true], JSON.stringify(info.body));
+    const client = sdkClient(FIRST_GATEWAY, state.get(FIRST_GATEWAY).token);
+    const active = await ok(client.query("SELECT count(*) AS n FROM flags WHERE active = ?", [true]));
+    assert.equal(active.results[0].n, 1);
+    assert.equal((await admin("GET", FIRST_GATEWAY)).body.booleans, "integer");
   });
 });
