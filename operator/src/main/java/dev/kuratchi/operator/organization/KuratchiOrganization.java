@@ -1,0 +1,33 @@
+package dev.kuratchi.operator.organization;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * An organization of a multi-tenant app, as kuratchi-sdk's createOrganization makes one: its records in the admin
+ * database, its own database with a token in a Secret, its first user, and its Cloudflare KV namespaces, R2 buckets
+ * and queues.
+ */
+@Group("kuratchi.dev")
+@Version("v1alpha1")
+@ShortNames("korg")
+@AdditionalPrinterColumn(name = "Ready", type = AdditionalPrinterColumn.Type.STRING,
+        jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
+@AdditionalPrinterColumn(name = "Reason", type = AdditionalPrinterColumn.Type.STRING, priority = 1,
+        jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason")
+@AdditionalPrinterColumn(name = "Organization", type = AdditionalPrinterColumn.Type.STRING,
+        jsonPath = ".spec.organizationName")
+@AdditionalPrinterColumn(name = "Database", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.databaseName")
+@AdditionalPrinterColumn(name = "Secret", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.secretName")
+@AdditionalPrinterColumn(name = "Resources", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.resources")
+@AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")
+public class KuratchiOrganization extends CustomResource<OrganizationSpec, OrganizationStatus> implements Namespaced {
+    @Override
+    protected OrganizationSpec initSpec() {
+        return new OrganizationSpec();
+    }
+}

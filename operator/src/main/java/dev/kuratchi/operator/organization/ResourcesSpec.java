@@ -1,0 +1,98 @@
+package dev.kuratchi.operator.organization;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Cloudflare resources of an organization. Each kind is {@code true} (one resource, named {@code default}) or a
+ * list of names; absent or {@code false} means none. Cloudflare names are derived from the slug and these names.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public class ResourcesSpec {
+    /** The name of the one resource a kind gets when the spec says just {@code true}. */
+    public static final String DEFAULT_NAME = "default";
+    private static final String TRUE_OR_NAMES = "type(self) == bool || (type(self) == list && self.all(n, type(n) == string))";
+    private static final String TRUE_OR_NAMES_MESSAGE = "must be true, false, or a list of names";
+
+    @JsonPropertyDescription("Workers KV namespaces: true for one, or a list of names.")
+    @PreserveUnknownFields
+    @ValidationRule(value = TRUE_OR_NAMES, message = TRUE_OR_NAMES_MESSAGE)
+    private JsonNode kv;
+
+    @JsonPropertyDescription("R2 buckets: true for one, or a list of names.")
+    @PreserveUnknownFields
+    @ValidationRule(value = TRUE_OR_NAMES, message = TRUE_OR_NAMES_MESSAGE)
+    private JsonNode r2;
+
+    @JsonPropertyDescription("Queues: true for one, or a list of names.")
+    @PreserveUnknownFields
+    @ValidationRule(value = TRUE_OR_NAMES, message = TRUE_OR_NAMES_MESSAGE)
+    private JsonNode queues;
+
+    /** The names of the KV namespaces asked for, in order. */
+    @JsonIgnore
+    public List<String> kvNames() {
+        return names(kv);
+    }
+
+    @JsonIgnore
+    public List<String> r2Names() {
+        return names(r2);
+    }
+
+    @JsonIgnore
+    public List<String> queueNames() {
+        return names(queues);
+    }
+
+    // Admission checks the shape; a value that got past it anyway (another API server, a stored object) asks for
+    // nothing rather than for something nobody meant.
+    private static List<String> names(JsonNode value) {
+        List<String> names = new ArrayList<>();
+        if (value == null || value.isNull() || value.isMissingNode()) {
+            return names;
+        }
+        if (value.isBoolean()) {
+            if (value.booleanValue()) {
+                names.add(DEFAULT_NAME);
+            }
+            return names;
+        }
+        value.forEach(name -> {
+            if (name.isTextual() && !names.contains(name.asText())) {
+                names.add(name.asText());
+            }
+        });
+        return names;
+    }
+
+    public JsonNode getKv() {
+        return kv;
+    }
+
+    public void setKv(JsonNode kv) {
+        this.kv = kv;
+    }
+
+    public JsonNode getR2() {
+        return r2;
+    }
+
+    public void setR2(JsonNode r2) {
+        this.r2 = r2;
+    }
+
+    public JsonNode getQueues() {
+        return queues;
+    }
+
+    public void setQueues(JsonNode queues) {
+        this.queues = queues;
+    }
+}
