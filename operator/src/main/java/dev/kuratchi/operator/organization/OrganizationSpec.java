@@ -2,29 +2,50 @@ package dev.kuratchi.operator.organization;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.kuratchi.client.token.DatabaseNames;
 import dev.kuratchi.operator.dodatabase.DeletionPolicy;
+import dev.kuratchi.operator.dodatabase.ExistingData;
 import dev.kuratchi.operator.dodatabase.SchemaSource;
 import dev.kuratchi.operator.dodatabase.SecretSpec;
 import dev.kuratchi.operator.dodatabase.TokenSpec;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
 /** The organization, its first user and the Cloudflare resources it gets. */
 @JsonIgnoreProperties(ignoreUnknown = true)
-// The slug names the database and every Cloudflare resource: changing it would orphan all of them.
+// The slug names every Cloudflare resource and the database names the data: changing either would orphan them.
 @ValidationRule(value = "has(self.slug) == has(oldSelf.slug) && (!has(self.slug) || self.slug == oldSelf.slug)",
-        message = "slug is immutable (also adding or removing it): it names the database and the Cloudflare resources")
+        message = "slug is immutable (also adding or removing it): it names the Cloudflare resources")
+@ValidationRule(value = "has(self.databaseName) == has(oldSelf.databaseName) && (!has(self.databaseName) "
+        + "|| self.databaseName == oldSelf.databaseName)",
+        message = "databaseName is immutable (also adding or removing it): create a new organization for another database")
 public class OrganizationSpec {
     @JsonPropertyDescription("The organization's display name (kuratchi-sdk's organizationName). May change.")
     @Required
     @Size(min = 1, max = 256)
     private String organizationName;
 
-    @JsonPropertyDescription("Short, unique name of the organization in this Cloudflare account: the database name and "
-            + "the root of every Cloudflare resource name. Defaults to metadata.name. Immutable.")
+    @JsonPropertyDescription("Short, unique name of the organization in this Cloudflare account (kuratchi-sdk's "
+            + "organizationSlug): the root of every Cloudflare resource name and the default database name. "
+            + OrganizationNames.SLUG_RULE + ". Defaults to metadata.name, dots turned into '-'. Immutable.")
+    @Pattern(OrganizationNames.SLUG_PATTERN)
+    @Size(max = OrganizationNames.SLUG_MAX_LENGTH)
     private String slug;
+
+    @JsonPropertyDescription("The organization database's name, when it is not the slug: for a database kuratchi-sdk "
+            + "named after the organization (\"Acme Corp\"), adopted with existingData: Adopt. Any name a DoDatabase "
+            + "takes. Immutable.")
+    @Pattern(DatabaseNames.PATTERN)
+    @Size(max = DatabaseNames.MAX_LENGTH)
+    private String databaseName;
+
+    @JsonPropertyDescription("What to do when the database already holds data, as for a DoDatabase: Refuse (the "
+            + "default) or Adopt.")
+    @Default("Refuse")
+    private ExistingData existingData;
 
     @JsonPropertyDescription("Contact email of the organization (the organizations row's email). Optional.")
     @Size(max = 254)
@@ -72,6 +93,22 @@ public class OrganizationSpec {
 
     public void setSlug(String slug) {
         this.slug = slug;
+    }
+
+    public String getDatabaseName() {
+        return databaseName;
+    }
+
+    public void setDatabaseName(String databaseName) {
+        this.databaseName = databaseName;
+    }
+
+    public ExistingData getExistingData() {
+        return existingData;
+    }
+
+    public void setExistingData(ExistingData existingData) {
+        this.existingData = existingData;
     }
 
     public String getEmail() {
