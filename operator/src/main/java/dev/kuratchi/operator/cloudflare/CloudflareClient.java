@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -88,6 +89,27 @@ public final class CloudflareClient {
         return call("account_subdomain", get("/workers/subdomain")).path("subdomain").asText();
     }
 
+    /**
+     * A JSON call on a path below the account (its segments already {@link #segment encoded}) through the same
+     * limiter, retries and metrics as every other call. Returns the whole envelope, so that lists can read
+     * {@code result_info}. {@code body} null sends none.
+     */
+    JsonNode exchange(String endpoint, String method, String accountPath, JsonNode body) {
+        return send(endpoint, () -> request(accountPath)
+                .method(method, body == null ? null : RequestBody.create(body.toString(), JSON_TYPE)).build());
+    }
+
+    /**
+     * One path segment, percent-encoded. An empty segment, {@code .} or {@code ..} would change the path the call
+     * goes to (they are resolved away before sending, even encoded), so they are refused.
+     */
+    static String segment(String value) {
+        if (value == null || value.isEmpty() || value.equals(".") || value.equals("..")) {
+            throw new IllegalArgumentException("not usable as a Cloudflare API path segment: '" + value + "'");
+        }
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
     private interface RequestFactory {
         Request create();
     }
@@ -102,6 +124,11 @@ public final class CloudflareClient {
     }
 
     private JsonNode call(String endpoint, RequestFactory factory) {
+        return send(endpoint, factory).path("result");
+    }
+
+    // The whole envelope of a successful call.
+    private JsonNode send(String endpoint, RequestFactory factory) {
         CloudflareException last = null;
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             waitForPermit(endpoint);
@@ -109,7 +136,7 @@ public final class CloudflareClient {
                 JsonNode body = JsonResponses.objectOrNull(response);
                 if (response.isSuccessful() && body != null && body.path("success").asBoolean(false)) {
                     count(endpoint, "success");
-                    return body.path("result");
+                    return body;
                 }
                 last = failure(response, body);
             } catch (IOException e) {

@@ -72,15 +72,28 @@ public final class EmulatorProcess implements AutoCloseable {
 
     /** Calls the emulated Cloudflare API as the operator would (for tests that change things behind its back). */
     public int api(String method, String accountPath) {
-        Request request = new Request.Builder().url(apiUrl() + "/accounts/" + accountId() + accountPath)
-                .header("authorization", "Bearer " + API_TOKEN)
-                .method(method, method.equals("GET") || method.equals("DELETE") ? null : RequestBody.create("{}",
-                        MediaType.get("application/json"))).build();
-        try (Response response = http.newCall(request).execute()) {
+        try (Response response = http.newCall(apiRequest(method, accountPath,
+                method.equals("GET") || method.equals("DELETE") ? null : "{}")).execute()) {
             return response.code();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Like {@link #api(String, String)} with a JSON body (null for none); returns the answer's envelope. */
+    public JsonNode api(String method, String accountPath, String jsonBody) {
+        try (Response response = http.newCall(apiRequest(method, accountPath, jsonBody)).execute()) {
+            return JSON.readTree(response.body().string());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Request apiRequest(String method, String accountPath, String jsonBody) {
+        return new Request.Builder().url(apiUrl() + "/accounts/" + accountId() + accountPath)
+                .header("authorization", "Bearer " + API_TOKEN)
+                .method(method, jsonBody == null ? null
+                        : RequestBody.create(jsonBody, MediaType.get("application/json"))).build();
     }
 
     public void fault(String spec) {
