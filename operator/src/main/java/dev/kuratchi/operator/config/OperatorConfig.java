@@ -36,7 +36,9 @@ public record OperatorConfig(
         Duration revocationGracePeriod,
         int cloudflareRequestsPerWindow,
         Duration cloudflareWindow,
-        int httpPort) {
+        int httpPort,
+        String adminNamespace,
+        String adminDatabaseName) {
 
     public static final String DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4";
     /**
@@ -72,7 +74,19 @@ public record OperatorConfig(
                 read.duration("KURATCHI_TOKEN_REVOCATION_GRACE", Duration.ofMinutes(5)),
                 read.integer("KURATCHI_CF_RATE_LIMIT", 1000),
                 read.duration("KURATCHI_CF_RATE_WINDOW", Duration.ofMinutes(5)),
-                read.integer("KURATCHI_HTTP_PORT", 8080));
+                read.integer("KURATCHI_HTTP_PORT", 8080),
+                // The operator's own namespace, as the downward API gives it to the pod.
+                read.optional("KURATCHI_ADMIN_NAMESPACE").or(() -> read.optional("POD_NAMESPACE"))
+                        .orElse("kuratchi-system"),
+                adminDatabaseName(read.optional("KURATCHI_ADMIN_DATABASE").orElse("kuratchi-admin")));
+    }
+
+    private static String adminDatabaseName(String name) {
+        if (!dev.kuratchi.client.token.DatabaseNames.isValid(name)) {
+            throw new ConfigException("KURATCHI_ADMIN_DATABASE is not a database name: use "
+                    + dev.kuratchi.client.token.DatabaseNames.RULE);
+        }
+        return name;
     }
 
     private static Duration atLeast(String name, Duration value, Duration minimum) {
