@@ -27,7 +27,11 @@
  *   the token row holds the token id, not the token. Deletion: {@code Delete} removes the rows, {@code Retain} sets
  *   {@code deleted_at} (kuratchi-sdk's soft delete).</li>
  *   <li><b>Owner.</b> Inserted once into the organization database ({@code users}, role owner, id derived from the
- *   uid) through the child's token, and routed in {@code organizationUsers}. No session cookie: a session is the
+ *   uid; a user already holding the email is adopted as it is; a changed email is reported, never a second owner:
+ *   {@link OwnerRecord}), and routed in {@code organizationUsers}. The operator writes there with a short-lived
+ *   token of its own, minted only once the gateway confirms that the child DoDatabase holds the database's claim
+ *   ({@link GatewayAccess}): no Secret is read, and a stale or forged status cannot point it at another resource's
+ *   database. No session cookie: a session is the
  *   app's, bound to its auth secret and its cookie policy; an operator minting one would hold a login for every
  *   tenant.</li>
  *   <li><b>Deletion</b> with a finalizer: Cloudflare resources deleted ({@code Delete}) or released ({@code Retain}),
