@@ -34,6 +34,9 @@
  *   database. No session cookie: a session is the
  *   app's, bound to its auth secret and its cookie policy; an operator minting one would hold a login for every
  *   tenant.</li>
+ *   <li><b>Cloudflare resources.</b> {@link dev.kuratchi.operator.organization.OrganizationResources}: made only with
+ *   {@code ensure*} (adopting what a crashed attempt made), no call in a steady state, a removed name deleted or
+ *   released under the name derived again (never a name or id taken from status), and the ConfigMap's keys.</li>
  *   <li><b>Deletion</b> with a finalizer: Cloudflare resources deleted ({@code Delete}) or released ({@code Retain}),
  *   admin rows removed or archived, the child deleted (its own finalizer retires the database, which ends every token
  *   at the gateway either way). Something already gone counts as deleted.</li>

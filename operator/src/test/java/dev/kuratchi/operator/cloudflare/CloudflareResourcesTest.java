@@ -10,6 +10,7 @@ import dev.kuratchi.operator.cloudflare.CloudflareResources.KvNamespace;
 import dev.kuratchi.operator.cloudflare.CloudflareResources.Queue;
 import dev.kuratchi.operator.cloudflare.CloudflareResources.R2Bucket;
 import dev.kuratchi.operator.support.EmulatorProcess;
+import dev.kuratchi.operator.support.SharedEmulator;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -23,11 +24,9 @@ import java.util.function.BiFunction;
 import java.util.function.BiPredicate;
 import java.util.stream.Stream;
 import okhttp3.OkHttpClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -38,31 +37,20 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CloudflareResourcesTest {
     private static final AtomicInteger NAMES = new AtomicInteger();
-    private static EmulatorProcess emulator;
+    @RegisterExtension
+    static final SharedEmulator EMULATOR = new SharedEmulator();
 
     private MeterRegistry metrics;
     private CloudflareResources resources;
 
-    @BeforeAll
-    static void startEmulator() {
-        emulator = EmulatorProcess.start();
-    }
-
-    @AfterAll
-    static void stopEmulator() throws Exception {
-        emulator.close();
-    }
-
     @BeforeEach
     void newClient() {
         metrics = OperatorFactory.newRegistry();
-        resources = new CloudflareResources(new CloudflareClient(emulator.apiUrl(), EmulatorProcess.API_TOKEN,
-                emulator.accountId(), new OkHttpClient(), ApiRateLimiter.of(1200, Duration.ofMinutes(5)), metrics));
+        resources = new CloudflareResources(emulator().cloudflareClient(EmulatorProcess.API_TOKEN, metrics));
     }
 
-    @AfterEach
-    void clearFaults() {
-        emulator.clearFaults();
+    private static EmulatorProcess emulator() {
+        return EMULATOR.get();
     }
 
     private static String name(String prefix) {
@@ -79,12 +67,12 @@ class CloudflareResourcesTest {
             BiPredicate<CloudflareResources, String> delete) {
         /** Created behind the operator's back, as by an attempt that died before recording it. */
         String createDirectly(String name) {
-            return emulator.api("POST", path, "{\"" + nameField + "\": \"" + name + "\"}").path("result")
+            return emulator().api("POST", path, "{\"" + nameField + "\": \"" + name + "\"}").path("result")
                     .path(handleField).asText();
         }
 
         List<String> listedNames() {
-            JsonNode result = emulator.api("GET", path + "?per_page=1000", null).path("result");
+            JsonNode result = emulator().api("GET", path + "?per_page=1000", null).path("result");
             List<String> names = new ArrayList<>();
             JsonNode items = result.isArray() ? result : result.path("buckets");
             items.forEach(item -> names.add(item.path(nameField).asText()));
@@ -175,34 +163,34 @@ class CloudflareResourcesTest {
         String prefix = name("org-kv-page");
         long start = System.nanoTime();
         for (int i = 0; i < 150; i++) {
-            assertThat(emulator.api("POST", "/storage/kv/namespaces", "{\"title\": \"" + prefix + "-" + i + "\"}")
+            assertThat(emulator().api("POST", "/storage/kv/namespaces", "{\"title\": \"" + prefix + "-" + i + "\"}")
                     .path("success").asBoolean()).isTrue();
         }
         System.out.printf("created 150 KV namespaces through the emulator API in %d ms%n",
                 Duration.ofNanos(System.nanoTime() - start).toMillis());
         // The list is ordered by id (random), so take one that the emulator lists on page 2 of 100.
-        JsonNode second = emulator.api("GET", "/storage/kv/namespaces?page=2&per_page=100", null).path("result");
+        JsonNode second = emulator().api("GET", "/storage/kv/namespaces?page=2&per_page=100", null).path("result");
         assertThat(second.size()).isPositive();
         JsonNode wanted = second.get(second.size() - 1);
         KvNamespace expected = new KvNamespace(wanted.path("id").asText(), wanted.path("title").asText());
 
-        long lists = emulator.count("GET", "/storage/kv/namespaces");
+        long lists = emulator().count("GET", "/storage/kv/namespaces");
         assertThat(resources.findKvNamespace(expected.title())).contains(expected);
-        assertThat(emulator.count("GET", "/storage/kv/namespaces") - lists).isEqualTo(2);
+        assertThat(emulator().count("GET", "/storage/kv/namespaces") - lists).isEqualTo(2);
         // The crash case on a later page: created, not recorded, ensured again.
         assertThat(resources.ensureKvNamespace(expected.title())).isEqualTo(expected);
         assertThat(KV.listedNames()).filteredOn(expected.title()::equals).hasSize(1);
         // Every page read, then nothing.
         long pages = kvPages();
-        lists = emulator.count("GET", "/storage/kv/namespaces");
+        lists = emulator().count("GET", "/storage/kv/namespaces");
         assertThat(resources.findKvNamespace(prefix + "-absent")).isEmpty();
-        assertThat(emulator.count("GET", "/storage/kv/namespaces") - lists).isEqualTo(pages);
+        assertThat(emulator().count("GET", "/storage/kv/namespaces") - lists).isEqualTo(pages);
     }
 
     @Test
     void idsAreOnePercentEncodedPathSegment() {
         assertThat(resources.deleteKvNamespace("no/such id")).isFalse();
-        assertThat(emulator.calls().get(emulator.calls().size() - 1).path("path").asText())
+        assertThat(emulator().calls().get(emulator().calls().size() - 1).path("path").asText())
                 .endsWith("/storage/kv/namespaces/no%2Fsuch%20id");
         assertThatThrownBy(() -> resources.deleteKvNamespace("..")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> resources.deleteR2Bucket("")).isInstanceOf(IllegalArgumentException.class);
@@ -256,16 +244,16 @@ class CloudflareResourcesTest {
     @Test
     void a429WithRetryAfterAndA500AreRetriedAndCounted() {
         String title = name("org-kv-faults");
-        emulator.fault("[{\"method\": \"POST\", \"path\": \"/accounts/*/storage/kv/namespaces\", \"kind\": \"status\","
+        emulator().fault("[{\"method\": \"POST\", \"path\": \"/accounts/*/storage/kv/namespaces\", \"kind\": \"status\","
                 + " \"status\": 429, \"retryAfter\": 1}, {\"method\": \"POST\", \"path\": "
                 + "\"/accounts/*/storage/kv/namespaces\", \"kind\": \"status\", \"status\": 500}]");
-        long since = lastSeq();
+        long since = emulator().lastSeq();
         long start = System.nanoTime();
 
         KvNamespace ns = resources.ensureKvNamespace(title);
 
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
-        assertThat(statuses("POST", "/storage/kv/namespaces", since)).containsExactly(429, 500, 200);
+        assertThat(emulator().statuses("POST", "/storage/kv/namespaces", since)).containsExactly(429, 500, 200);
         assertThat(resources.findKvNamespace(title)).contains(ns);
         assertThat(calls("kv_namespace_create", "rate_limited")).isEqualTo(1);
         assertThat(calls("kv_namespace_create", "unavailable")).isEqualTo(1);
@@ -275,49 +263,38 @@ class CloudflareResourcesTest {
     @Test
     void faultsWhileAdoptingAndDeletingAreRetried() {
         String queueName = name("org-queue-faults");
-        emulator.api("POST", "/queues", "{\"queue_name\": \"" + queueName + "\"}");
+        emulator().api("POST", "/queues", "{\"queue_name\": \"" + queueName + "\"}");
         String bucketName = name("org-bucket-faults");
-        emulator.api("POST", "/r2/buckets", "{\"name\": \"" + bucketName + "\"}");
-        emulator.fault("[{\"method\": \"GET\", \"path\": \"/accounts/*/queues\", \"kind\": \"status\", \"status\": 503},"
+        emulator().api("POST", "/r2/buckets", "{\"name\": \"" + bucketName + "\"}");
+        emulator().fault("[{\"method\": \"GET\", \"path\": \"/accounts/*/queues\", \"kind\": \"status\", \"status\": 503},"
                 + " {\"method\": \"GET\", \"path\": \"/accounts/*/r2/buckets/*\", \"kind\": \"status\", \"status\": 429,"
                 + " \"retryAfter\": 1}, {\"method\": \"DELETE\", \"path\": \"/accounts/*/queues/*\", \"kind\": "
                 + "\"status\", \"status\": 502}]");
-        long since = lastSeq();
+        long since = emulator().lastSeq();
 
         Queue queue = resources.ensureQueue(queueName);
         assertThat(resources.ensureR2Bucket(bucketName).name()).isEqualTo(bucketName);
         assertThat(resources.deleteQueue(queue.id())).isTrue();
 
-        assertThat(statuses("POST", "/queues", since)).containsExactly(409);
-        assertThat(statuses("GET", "/queues", since)).containsExactly(503, 200);
-        assertThat(statuses("GET", "/r2/buckets/" + bucketName, since)).containsExactly(429, 200);
-        assertThat(statuses("DELETE", "/queues/" + queue.id(), since)).containsExactly(502, 200);
+        assertThat(emulator().statuses("POST", "/queues", since)).containsExactly(409);
+        assertThat(emulator().statuses("GET", "/queues", since)).containsExactly(503, 200);
+        assertThat(emulator().statuses("GET", "/r2/buckets/" + bucketName, since)).containsExactly(429, 200);
+        assertThat(emulator().statuses("DELETE", "/queues/" + queue.id(), since)).containsExactly(502, 200);
     }
 
     @Test
     void aPermanentRefusalIsNotRetried() {
-        long since = lastSeq();
+        long since = emulator().lastSeq();
         assertThatThrownBy(() -> resources.ensureR2Bucket("Not_A_Bucket")).isInstanceOfSatisfying(
                 CloudflareException.class, e -> assertThat(e.kind()).isEqualTo(CloudflareException.Kind.REJECTED));
-        assertThat(statuses("POST", "/r2/buckets", since)).containsExactly(400);
+        assertThat(emulator().statuses("POST", "/r2/buckets", since)).containsExactly(400);
     }
 
     // ---- helpers ----
 
     private static long kvPages() {
-        return emulator.api("GET", "/storage/kv/namespaces?per_page=100", null).path("result_info").path("total_pages")
+        return emulator().api("GET", "/storage/kv/namespaces?per_page=100", null).path("result_info").path("total_pages")
                 .asLong();
-    }
-
-    private static long lastSeq() {
-        List<JsonNode> calls = emulator.calls();
-        return calls.isEmpty() ? 0 : calls.get(calls.size() - 1).path("seq").asLong();
-    }
-
-    private static List<Integer> statuses(String method, String pathSuffix, long since) {
-        return emulator.calls().stream().filter(c -> c.path("seq").asLong() > since
-                        && c.path("method").asText().equals(method) && c.path("path").asText().endsWith(pathSuffix))
-                .map(c -> c.path("status").asInt()).toList();
     }
 
     private double calls(String endpoint, String outcome) {

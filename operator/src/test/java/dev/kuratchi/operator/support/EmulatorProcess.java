@@ -2,10 +2,14 @@ package dev.kuratchi.operator.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kuratchi.operator.cloudflare.ApiRateLimiter;
+import dev.kuratchi.operator.cloudflare.CloudflareClient;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +67,32 @@ public final class EmulatorProcess implements AutoCloseable {
         List<JsonNode> calls = new ArrayList<>();
         answer.path("result").forEach(calls::add);
         return calls;
+    }
+
+    /** The sequence number of the last API call so far (0 when none): where {@link #callsSince} starts. */
+    public long lastSeq() {
+        List<JsonNode> calls = calls();
+        return calls.isEmpty() ? 0 : calls.get(calls.size() - 1).path("seq").asLong();
+    }
+
+    /** The API calls after {@code seq}, in order. */
+    public List<JsonNode> callsSince(long seq) {
+        return calls().stream().filter(c -> c.path("seq").asLong() > seq).toList();
+    }
+
+    /** The HTTP statuses of the calls after {@code seq} with this method and a path ending in {@code pathSuffix}. */
+    public List<Integer> statuses(String method, String pathSuffix, long seq) {
+        return callsSince(seq).stream().filter(c -> c.path("method").asText().equals(method)
+                && c.path("path").asText().endsWith(pathSuffix)).map(c -> c.path("status").asInt()).toList();
+    }
+
+    /**
+     * A Cloudflare client on this emulator, as the operator builds one, with a limiter of its own (a 429 pauses only
+     * this client).
+     */
+    public CloudflareClient cloudflareClient(String apiToken, MeterRegistry metrics) {
+        return new CloudflareClient(apiUrl(), apiToken, accountId(), new OkHttpClient(),
+                ApiRateLimiter.of(1200, Duration.ofMinutes(5)), metrics);
     }
 
     public long count(String method, String pathSuffix) {
