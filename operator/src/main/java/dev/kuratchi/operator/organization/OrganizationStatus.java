@@ -31,6 +31,9 @@ public class OrganizationStatus {
     @JsonPropertyDescription("The Secret with the organization database's token.")
     private String secretName;
 
+    @JsonPropertyDescription("The id of the owner's users row in the organization database.")
+    private String ownerId;
+
     @JsonPropertyDescription("The resources made, as kind/count, e.g. kv:1 r2:1 queues:1.")
     private String resources;
 
@@ -98,6 +101,14 @@ public class OrganizationStatus {
         this.secretName = secretName;
     }
 
+    public String getOwnerId() {
+        return ownerId;
+    }
+
+    public void setOwnerId(String ownerId) {
+        this.ownerId = ownerId;
+    }
+
     public String getResources() {
         return resources;
     }
@@ -135,7 +146,8 @@ public class OrganizationStatus {
         return o instanceof OrganizationStatus that && Objects.equals(observedGeneration, that.observedGeneration)
                 && Objects.equals(conditions, that.conditions) && Objects.equals(organizationId, that.organizationId)
                 && Objects.equals(slug, that.slug) && Objects.equals(databaseName, that.databaseName)
-                && Objects.equals(secretName, that.secretName) && Objects.equals(resources, that.resources)
+                && Objects.equals(secretName, that.secretName) && Objects.equals(ownerId, that.ownerId)
+                && Objects.equals(resources, that.resources)
                 && Objects.equals(kvNamespaces, that.kvNamespaces) && Objects.equals(r2Buckets, that.r2Buckets)
                 && Objects.equals(queues, that.queues);
     }
