@@ -4,8 +4,10 @@ import dev.kuratchi.client.admin.AdminClient;
 import dev.kuratchi.client.gateway.GatewayTransport;
 import dev.kuratchi.client.gateway.RetryPolicy;
 import dev.kuratchi.client.token.GatewayKey;
+import dev.kuratchi.client.token.Tokens;
 import dev.kuratchi.operator.cloudflare.ApiRateLimiter;
 import dev.kuratchi.operator.cloudflare.CloudflareClient;
+import dev.kuratchi.operator.cloudflare.CloudflareResources;
 import dev.kuratchi.operator.config.OperatorConfig;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabaseReconciler;
@@ -14,6 +16,11 @@ import dev.kuratchi.operator.events.EventRecorder;
 import dev.kuratchi.operator.gateway.GatewayDeployer;
 import dev.kuratchi.operator.gateway.WorkerBundle;
 import dev.kuratchi.operator.metrics.OperatorMetrics;
+import dev.kuratchi.operator.organization.AdminDatabase;
+import dev.kuratchi.operator.organization.GatewayAccess;
+import dev.kuratchi.operator.organization.KuratchiOrganization;
+import dev.kuratchi.operator.organization.OrganizationReconciler;
+import dev.kuratchi.operator.organization.OrganizationResources;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
@@ -32,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import okhttp3.OkHttpClient;
 
 /** Builds the operator from its configuration: one place that wires every collaborator, for Main and for tests. */
@@ -77,11 +85,18 @@ public final class OperatorFactory {
         List<GatewayKey> keys = new ArrayList<>(List.of(config.gatewayKey()));
         config.previousGatewayKey().ifPresent(keys::add);
 
+        Function<URI, AdminClient> adminClients =
+                endpoint -> admins.computeIfAbsent(endpoint, e -> new AdminClient(e, config.gatewayKey(), transport));
         DoDatabaseReconciler dodatabases = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(deployer,
-                endpoint -> admins.computeIfAbsent(endpoint, e -> new AdminClient(e, config.gatewayKey(), transport)),
+                adminClients,
                 List.copyOf(keys), clock, config.revocationGracePeriod(), config.storageCheckInterval(),
                 new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces()),
                 new EventRecorder(client, clock, "kuratchi-operator"), new OperatorMetrics(registry, clock)));
+
+        OrganizationReconciler organizations = new OrganizationReconciler(new OrganizationReconciler.Collaborators(
+                deployer, new GatewayAccess(adminClients, new Tokens(config.gatewayKey(), clock), transport, clock),
+                new OrganizationResources(new CloudflareResources(cloudflare)),
+                new AdminDatabase(config.adminNamespace(), config.adminDatabaseName()), clock));
 
         Operator operator = new Operator(overrider -> {
             overrider.withKubernetesClient(client)
@@ -91,12 +106,20 @@ public final class OperatorFactory {
         });
         operator.register(dodatabases, (ControllerConfigurationOverrider<DoDatabase> o) -> {
             o.withRetry(retry());
-            if (config.watchNamespaces().isEmpty()) {
-                o.watchingAllNamespaces();
-            } else {
-                o.settingNamespaces(config.watchNamespaces());
-            }
+            watch(o, config);
+        });
+        operator.register(organizations, (ControllerConfigurationOverrider<KuratchiOrganization> o) -> {
+            o.withRetry(retry());
+            watch(o, config);
         });
         return operator;
+    }
+
+    private static void watch(ControllerConfigurationOverrider<?> overrider, OperatorConfig config) {
+        if (config.watchNamespaces().isEmpty()) {
+            overrider.watchingAllNamespaces();
+        } else {
+            overrider.settingNamespaces(config.watchNamespaces());
+        }
     }
 }

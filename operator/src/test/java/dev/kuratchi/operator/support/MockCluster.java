@@ -32,10 +32,13 @@ public final class MockCluster implements TestCluster {
                 new KubernetesCrudDispatcher(), false);
         server.init();
         client = server.createClient();
-        try (InputStream crd = MockCluster.class.getResourceAsStream("/META-INF/fabric8/dodatabases.kuratchi.dev-v1.yml")) {
-            client.resource(Serialization.unmarshal(crd, CustomResourceDefinition.class)).create();
-        } catch (IOException e) {
-            throw new IllegalStateException("the generated CRD is missing: run mvn process-classes", e);
+        for (String name : new String[] {"dodatabases", "kuratchiorganizations"}) {
+            String path = "/META-INF/fabric8/" + name + ".kuratchi.dev-v1.yml";
+            try (InputStream crd = MockCluster.class.getResourceAsStream(path)) {
+                client.resource(Serialization.unmarshal(crd, CustomResourceDefinition.class)).create();
+            } catch (IOException | NullPointerException e) {
+                throw new IllegalStateException("the generated CRD " + path + " is missing: run mvn process-classes", e);
+            }
         }
     }
 

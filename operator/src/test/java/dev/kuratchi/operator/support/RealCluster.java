@@ -57,7 +57,7 @@ public final class RealCluster implements TestCluster {
     private void installCrds() {
         Result applied = kubectl("apply", "-f", "crds/");
         Result established = kubectl("wait", "--for=condition=Established", "crd/dodatabases.kuratchi.dev",
-                "--timeout=60s");
+                "crd/kuratchiorganizations.kuratchi.dev", "--timeout=60s");
         if (applied.exitCode() != 0 || established.exitCode() != 0) {
             throw new IllegalStateException("cannot install crds/: " + applied.output() + established.output());
         }
