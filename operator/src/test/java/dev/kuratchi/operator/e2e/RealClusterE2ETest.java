@@ -63,9 +63,10 @@ class RealClusterE2ETest {
             assertThat(gateway.query("SELECT count(*) AS n FROM items").get(0).getLong("n")).isEqualTo(1L);
 
             RealCluster.Result table = cluster.kubectl("get", "dodb", "-n", "e2e-example");
-            assertThat(table.output()).contains("READY", "DATABASE", "SECRET", "EXPIRES", "AGE");
+            assertThat(table.output().lines().filter(l -> l.startsWith("NAME")).findFirst().orElseThrow().split("\\s+"))
+                    .as(table.output()).containsExactly("NAME", "READY", "DATABASE", "SECRET", "EXPIRES", "AGE");
             assertThat(table.output().lines().filter(l -> l.startsWith("shop")).findFirst().orElseThrow())
-                    .containsPattern("shop\\s+.*True\\s+shop\\s+shop-db");
+                    .containsPattern("^shop\\s+True\\s+shop\\s+shop-db\\s+\\S");
             RealCluster.Result explain = cluster.kubectl("explain", "dodatabase.spec.databaseName");
             assertThat(explain.output()).contains("Name of the database in the gateway", "Immutable");
             RealCluster.Result explainStatus = cluster.kubectl("explain", "dodatabase.status.conditions");
