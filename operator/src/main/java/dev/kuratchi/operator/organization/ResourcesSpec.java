@@ -5,7 +5,6 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
-import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,22 +16,17 @@ import java.util.List;
 public class ResourcesSpec {
     /** The name of the one resource a kind gets when the spec says just {@code true}. */
     public static final String DEFAULT_NAME = "default";
-    private static final String TRUE_OR_NAMES = "type(self) == bool || (type(self) == list && self.all(n, type(n) == string))";
-    private static final String TRUE_OR_NAMES_MESSAGE = "must be true, false, or a list of names";
 
     @JsonPropertyDescription("Workers KV namespaces: true for one, or a list of names.")
     @PreserveUnknownFields
-    @ValidationRule(value = TRUE_OR_NAMES, message = TRUE_OR_NAMES_MESSAGE)
     private JsonNode kv;
 
     @JsonPropertyDescription("R2 buckets: true for one, or a list of names.")
     @PreserveUnknownFields
-    @ValidationRule(value = TRUE_OR_NAMES, message = TRUE_OR_NAMES_MESSAGE)
     private JsonNode r2;
 
     @JsonPropertyDescription("Queues: true for one, or a list of names.")
     @PreserveUnknownFields
-    @ValidationRule(value = TRUE_OR_NAMES, message = TRUE_OR_NAMES_MESSAGE)
     private JsonNode queues;
 
     /** The names of the KV namespaces asked for, in order. */
@@ -51,8 +45,33 @@ public class ResourcesSpec {
         return names(queues);
     }
 
-    // Admission checks the shape; a value that got past it anyway (another API server, a stored object) asks for
-    // nothing rather than for something nobody meant.
+    /**
+     * What is wrong with the shape of the three fields, if anything. Checked here, not at admission: the API server
+     * cannot compile a CEL rule on a field whose schema leaves its type open (preserve-unknown-fields), and a field
+     * that is either a boolean or a list has no structural type.
+     */
+    @JsonIgnore
+    public java.util.Optional<String> shapeProblem() {
+        for (var field : java.util.Map.of("kv", nullToMissing(kv), "r2", nullToMissing(r2), "queues",
+                nullToMissing(queues)).entrySet()) {
+            JsonNode value = field.getValue();
+            boolean ok = value.isMissingNode() || value.isNull() || value.isBoolean()
+                    || value.isArray() && java.util.stream.StreamSupport.stream(value.spliterator(), false)
+                            .allMatch(JsonNode::isTextual);
+            if (!ok) {
+                return java.util.Optional.of("spec.resources." + field.getKey() + " must be true, false or a list of "
+                        + "names (for example [default, emails]), not " + value);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    private static JsonNode nullToMissing(JsonNode value) {
+        return value == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : value;
+    }
+
+    // A value of the wrong shape (see shapeProblem, which the reconciler reports) asks for nothing rather than for
+    // something nobody meant.
     private static List<String> names(JsonNode value) {
         List<String> names = new ArrayList<>();
         if (value == null || value.isNull() || value.isMissingNode()) {
