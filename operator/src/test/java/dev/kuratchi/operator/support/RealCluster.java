@@ -36,9 +36,17 @@ public final class RealCluster implements TestCluster {
      */
     public static synchronized RealCluster shared() {
         if (shared == null) {
-            shared = start();
-            shared.installCrds();
-            Runtime.getRuntime().addShutdownHook(new Thread(shared::stop, "stop-real-cluster"));
+            RealCluster started = start();
+            // A cluster left running keeps the test JVM's children alive and the build waiting: stop it whatever
+            // happens next.
+            Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "stop-real-cluster"));
+            try {
+                started.installCrds();
+            } catch (RuntimeException e) {
+                started.stop();
+                throw e;
+            }
+            shared = started;
         }
         return shared;
     }
