@@ -6,14 +6,23 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.BooleanNode;
 import dev.kuratchi.operator.dodatabase.DeletionPolicy;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.dodatabase.SchemaSource;
+import dev.kuratchi.operator.organization.KuratchiOrganization;
+import dev.kuratchi.operator.organization.OrganizationNames;
+import dev.kuratchi.operator.organization.Organizations;
+import dev.kuratchi.operator.organization.ResourcesSpec;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.OperatorHarness;
 import dev.kuratchi.operator.support.RealCluster;
 import dev.kuratchi.operator.support.TestCluster;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
@@ -21,6 +30,7 @@ import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.Config;
@@ -30,9 +40,11 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,13 +54,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The operator with exactly the ClusterRole in deploy/, on an API server with OwnerReferencesPermissionEnforcement:
- * every call it makes is allowed, and it needs nothing more, whether bound cluster-wide or only in the namespaces it
- * watches.
+ * every call it makes for DoDatabases and KuratchiOrganizations is allowed, and it needs nothing more, whether bound
+ * cluster-wide or only in the namespaces it watches.
  */
 class OperatorRbacE2ETest {
     private static final String SA_NAMESPACE = "kuratchi-system";
-    // Checked by admission (OwnerReferencesPermissionEnforcement), not audited as a request of its own.
-    private static final String ADMISSION_CHECKED = "kuratchi.dev dodatabases/finalizers update";
+    // Checked by admission (OwnerReferencesPermissionEnforcement), not audited as requests of their own; each is shown
+    // to be needed by whatTheAuditLogCannotShowIsNeededAllTheSame.
+    private static final Set<String> ADMISSION_CHECKED = Set.of("kuratchi.dev dodatabases/finalizers update",
+            "kuratchi.dev kuratchiorganizations/finalizers update");
 
     private static ClusterRole role() throws Exception {
         return Serialization.unmarshal(Files.readString(RealCluster.repositoryRoot()
@@ -86,9 +100,10 @@ class OperatorRbacE2ETest {
 
     /**
      * A run that exercises every permission: a ConfigMap schema, a hand-edited Secret (a new token), a release at
-     * the gateway that fails twice (a repeated event), deletion.
+     * the gateway that fails twice (a repeated event), deletion; then an organization ({@link #exerciseOrganization}).
      */
-    private static void exercise(KubernetesClient admin, EmulatorProcess emulator, String namespace, String name) {
+    private static void exercise(KubernetesClient admin, EmulatorProcess emulator, String namespace, String name)
+            throws IOException {
         DoDatabases dbs = new DoDatabases(admin);
         dbs.migrations(namespace, name + "-schema", Map.of("0001_t.sql", "CREATE TABLE t (x);"));
         dbs.create(namespace, name, spec -> {
@@ -109,6 +124,47 @@ class OperatorRbacE2ETest {
                 + "/admin/databases/" + name + "/retire\", \"kind\": \"status\", \"status\": 503, \"count\": 2}");
         admin.resources(DoDatabase.class).inNamespace(namespace).withName(name).delete();
         await().atMost(Duration.ofSeconds(60)).until(() -> dbs.get(namespace, name) == null);
+        exerciseOrganization(admin, emulator, namespace, name + "-org");
+    }
+
+    /**
+     * The example organization (owner, KV, R2 and a queue) becomes Ready (the admin DoDatabase is made and read on
+     * the way); a queue more changes its ConfigMap; deleted with Delete, it takes its child, ConfigMap, Cloudflare
+     * resources and admin rows along.
+     */
+    private static void exerciseOrganization(KubernetesClient admin, EmulatorProcess emulator, String namespace,
+            String name) throws IOException {
+        Organizations orgs = new Organizations(admin);
+        KuratchiOrganization organization = Organizations.example(namespace, name);
+        organization.getSpec().setDeletionPolicy(DeletionPolicy.Delete);
+        admin.resource(organization).create();
+        KuratchiOrganization ready = orgs.awaitReady(namespace, name);
+        List<String> made = Organizations.recordedCloudflareNames(ready.getStatus());
+        assertThat(made).hasSize(3);
+        assertThat(Organizations.cloudflareNames(emulator)).containsAll(made);
+        orgs.resource(namespace, name).edit(org -> {
+            org.getSpec().getResources().setQueues(Organizations.names("emails", "jobs"));
+            return org;
+        });
+        await().atMost(Duration.ofSeconds(60)).until(() -> admin.configMaps().inNamespace(namespace)
+                .withName(OrganizationNames.configMapName(name)).get().getData().containsKey("queues.jobs.id"));
+        orgs.resource(namespace, name).delete();
+        orgs.awaitGone(namespace, name, ready.getStatus().getSecretName());
+        assertThat(Organizations.cloudflareNames(emulator)).doesNotContainAnyElementsOf(made);
+    }
+
+    /**
+     * Where the operator keeps the admin database. Each test names its own: the cluster-wide operator of one test
+     * also reconciles the admin DoDatabases earlier tests left, and the name is unique in the Cloudflare account.
+     */
+    private static Map<String, String> adminDatabase(String namespace, String name) {
+        return Map.of("KURATCHI_ADMIN_NAMESPACE", namespace, "KURATCHI_ADMIN_DATABASE", name);
+    }
+
+    private static Map<String, String> watching(Map<String, String> environment, String namespaces) {
+        Map<String, String> watching = new HashMap<>(environment);
+        watching.put("KURATCHI_WATCH_NAMESPACES", namespaces);
+        return watching;
     }
 
     /** What the user did per the audit log: "group resource verb", split into allowed and forbidden. */
@@ -146,17 +202,18 @@ class OperatorRbacE2ETest {
         ClusterRole role = role();
         cluster.client().resource(role).serverSideApply();
         RealClusterE2ETest.namespace("e2e-rbac");
+        RealClusterE2ETest.namespace("e2e-rbac-admin");
         try (KubernetesClient asOperator = serviceAccount("kuratchi-operator", a -> bindClusterWide(
                 role.getMetadata().getName(), a));
                 OperatorHarness harness = new OperatorHarness(new AsServiceAccount(asOperator), false,
-                        EmulatorProcess.start(), Map.of())) {
+                        EmulatorProcess.start(), adminDatabase("e2e-rbac-admin", "rbac-admin"))) {
             exercise(cluster.client(), harness.emulator(), "e2e-rbac", "rbac");
         }
         Audit audit = Audit.of("kuratchi-operator");
         assertThat(audit.forbidden()).as("calls the role does not allow").isEmpty();
         Set<String> expected = granted(role);
-        assertThat(expected).contains(ADMISSION_CHECKED);
-        expected.remove(ADMISSION_CHECKED);
+        assertThat(expected).containsAll(ADMISSION_CHECKED);
+        expected.removeAll(ADMISSION_CHECKED);
         assertThat(audit.used()).as("what the operator did, as the audit log recorded it").isEqualTo(expected);
     }
 
@@ -165,13 +222,17 @@ class OperatorRbacE2ETest {
         RealCluster cluster = RealCluster.shared();
         ClusterRole role = role();
         cluster.client().resource(role).serverSideApply();
-        List.of("e2e-rbac-a", "e2e-rbac-b", "e2e-rbac-other").forEach(RealClusterE2ETest::namespace);
+        // The admin database's namespace is watched and bound as well: the operator makes the admin DoDatabase there.
+        List.of("e2e-rbac-a", "e2e-rbac-b", "e2e-rbac-ns-admin", "e2e-rbac-other")
+                .forEach(RealClusterE2ETest::namespace);
         try (KubernetesClient asOperator = serviceAccount("kuratchi-operator-namespaced", a -> {
             bindIn("e2e-rbac-a", role.getMetadata().getName(), a);
             bindIn("e2e-rbac-b", role.getMetadata().getName(), a);
+            bindIn("e2e-rbac-ns-admin", role.getMetadata().getName(), a);
         });
                 OperatorHarness harness = new OperatorHarness(new AsServiceAccount(asOperator), false,
-                        EmulatorProcess.start(), Map.of("KURATCHI_WATCH_NAMESPACES", "e2e-rbac-a,e2e-rbac-b"))) {
+                        EmulatorProcess.start(), watching(adminDatabase("e2e-rbac-ns-admin", "rbac-ns-admin"),
+                                "e2e-rbac-a,e2e-rbac-b,e2e-rbac-ns-admin"))) {
             DoDatabases dbs = new DoDatabases(cluster.client());
             dbs.create("e2e-rbac-other", "unwatched", spec -> { });
             exercise(cluster.client(), harness.emulator(), "e2e-rbac-a", "rbac-a");
@@ -181,39 +242,83 @@ class OperatorRbacE2ETest {
         }
         Audit audit = Audit.of("kuratchi-operator-namespaced");
         assertThat(audit.forbidden()).as("calls the RoleBindings do not allow").isEmpty();
-        assertThat(audit.namespaces()).containsOnly("e2e-rbac-a", "e2e-rbac-b");
+        assertThat(audit.namespaces()).containsOnly("e2e-rbac-a", "e2e-rbac-b", "e2e-rbac-ns-admin");
         Set<String> expected = granted(role);
-        expected.remove(ADMISSION_CHECKED);
+        expected.removeAll(ADMISSION_CHECKED);
         assertThat(audit.used()).isEqualTo(expected);
     }
 
+    /** The role without one verb on one resource, under another name. */
+    private static ClusterRole without(ClusterRole full, String resource, String verb) {
+        return new ClusterRoleBuilder(full).editMetadata().withName("kuratchi-operator-without-"
+                + resource.replace('/', '-') + "-" + verb).endMetadata().withRules(full.getRules().stream()
+                        .map(rule -> !rule.getResources().contains(resource) ? rule : new PolicyRuleBuilder(rule)
+                                .withVerbs(rule.getVerbs().stream().filter(v -> !v.equals(verb)).toList()).build())
+                        .filter(rule -> !rule.getVerbs().isEmpty()).toList()).build();
+    }
+
+    /**
+     * What the audit log cannot show is needed all the same: without the permission, the call the operator makes is
+     * refused, and with the full role it is allowed. The finalizers of the owners (admission checks that whoever
+     * sets blockOwnerDeletion may update them), and create on dodatabases for the child DoDatabase an organization
+     * writes by server-side apply (audited as patch; the API server checks create when the apply makes the object).
+     */
     @Test
-    void withoutTheFinalizersPermissionTheTokenSecretCouldNotBeCreated() throws Exception {
+    void whatTheAuditLogCannotShowIsNeededAllTheSame() throws Exception {
         RealCluster cluster = RealCluster.shared();
         ClusterRole full = role();
-        ClusterRole lacking = new ClusterRoleBuilder(full).editMetadata().withName("kuratchi-operator-lacking")
-                .endMetadata().withRules(full.getRules().stream()
-                        .filter(rule -> !rule.getResources().contains("dodatabases/finalizers")).toList()).build();
         cluster.client().resource(full).serverSideApply();
-        cluster.client().resource(lacking).serverSideApply();
-        RealClusterE2ETest.namespace("e2e-rbac-owner");
-        DoDatabase owner = new DoDatabases(cluster.client()).create("e2e-rbac-owner", "owner", spec -> { });
-        var ownedSecret = new SecretBuilder().withNewMetadata().withName("owned").withNamespace("e2e-rbac-owner")
-                .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(owner.getApiVersion())
-                        .withKind(owner.getKind()).withName("owner").withUid(owner.getMetadata().getUid())
-                        .withController(true).withBlockOwnerDeletion(true).build())
-                .endMetadata().build();
-        try (KubernetesClient lackingClient = serviceAccount("kuratchi-lacking", a -> bindClusterWide(
-                lacking.getMetadata().getName(), a));
-                KubernetesClient fullClient = serviceAccount("kuratchi-full", a -> bindClusterWide(
-                        full.getMetadata().getName(), a))) {
-            assertThatThrownBy(() -> lackingClient.resource(ownedSecret).create())
+        String ns = "e2e-rbac-owner";
+        RealClusterE2ETest.namespace(ns);
+        DoDatabase database = new DoDatabases(cluster.client()).create(ns, "owner", spec -> { });
+        KuratchiOrganization organization = new Organizations(cluster.client()).create(ns, "owner-org",
+                spec -> spec.setOrganizationName("Owner Org"));
+        var ownedSecret = new SecretBuilder().withNewMetadata().withName("owned").withNamespace(ns)
+                .withOwnerReferences(blockingOwner(database)).endMetadata().build();
+        var ownedConfigMap = new ConfigMapBuilder().withNewMetadata().withName("owned").withNamespace(ns)
+                .withOwnerReferences(blockingOwner(organization)).endMetadata().build();
+        DoDatabase child = new DoDatabase();
+        child.setMetadata(new ObjectMetaBuilder().withName("applied").withNamespace(ns).build());
+        try {
+            refusedWithout(full, "dodatabases/finalizers", "update", c -> c.resource(ownedSecret).create(),
+                    "blockOwnerDeletion");
+            refusedWithout(full, "kuratchiorganizations/finalizers", "update", c -> c.resource(ownedConfigMap)
+                    .create(), "blockOwnerDeletion");
+            refusedWithout(full, "dodatabases", "create", c -> c.resource(child).serverSideApply(),
+                    "cannot create resource \"dodatabases\"");
+            try (KubernetesClient fullClient = serviceAccount("kuratchi-full", a -> bindClusterWide(
+                    full.getMetadata().getName(), a))) {
+                assertThat(fullClient.resource(ownedSecret).create()).isNotNull();
+                assertThat(fullClient.resource(ownedConfigMap).create()).isNotNull();
+                assertThat(fullClient.resource(child).serverSideApply()).isNotNull();
+            }
+        } finally {
+            // No operator has put a finalizer on them: gone at once, and no later test's operator reconciles them.
+            cluster.client().resources(DoDatabase.class).inNamespace(ns).delete();
+            cluster.client().resources(KuratchiOrganization.class).inNamespace(ns).delete();
+        }
+    }
+
+    /** {@code call}, made as a ServiceAccount bound to the role without {@code verb} on {@code resource}: 403. */
+    private static void refusedWithout(ClusterRole full, String resource, String verb, Consumer<KubernetesClient> call,
+            String why) throws Exception {
+        ClusterRole lacking = without(full, resource, verb);
+        assertThat(granted(lacking)).hasSize(granted(full).size() - 1);
+        RealCluster.shared().client().resource(lacking).serverSideApply();
+        try (KubernetesClient client = serviceAccount(lacking.getMetadata().getName(), a -> bindClusterWide(
+                lacking.getMetadata().getName(), a))) {
+            assertThatThrownBy(() -> call.accept(client)).as("without %s %s", resource, verb)
                     .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
                         assertThat(e.getCode()).isEqualTo(403);
-                        assertThat(e.getMessage()).contains("blockOwnerDeletion");
+                        assertThat(e.getMessage()).contains(why);
                     });
-            assertThat(fullClient.resource(ownedSecret).create()).isNotNull();
         }
+    }
+
+    private static OwnerReference blockingOwner(HasMetadata owner) {
+        return new OwnerReferenceBuilder().withApiVersion(owner.getApiVersion()).withKind(owner.getKind())
+                .withName(owner.getMetadata().getName()).withUid(owner.getMetadata().getUid()).withController(true)
+                .withBlockOwnerDeletion(true).build();
     }
 
     @Test
@@ -222,13 +327,15 @@ class OperatorRbacE2ETest {
         ClusterRole role = role();
         cluster.client().resource(role).serverSideApply();
         String ns = "e2e-finalizer";
-        RealClusterE2ETest.namespace(ns);
+        String adminNs = "e2e-finalizer-admin";
+        List.of(ns, adminNs).forEach(RealClusterE2ETest::namespace);
         RealCluster.Result guard = cluster.kubectl("apply", "-f", "deploy/finalizer-guard.yaml");
         assertThat(guard.exitCode()).as(guard.output()).isZero();
         try (KubernetesClient asOperator = serviceAccount("kuratchi-operator-guarded", a -> bindClusterWide(
                 role.getMetadata().getName(), a));
                 OperatorHarness harness = new OperatorHarness(new AsServiceAccount(asOperator), false,
-                        EmulatorProcess.start(), Map.of("KURATCHI_WATCH_NAMESPACES", ns));
+                        EmulatorProcess.start(), watching(adminDatabase(adminNs, "finalizer-admin"),
+                                ns + "," + adminNs));
                 KubernetesClient tenant = tenantOf(ns)) {
             DoDatabases dbs = new DoDatabases(cluster.client());
             dbs.create(ns, "sticky", spec -> { });
@@ -244,23 +351,51 @@ class OperatorRbacE2ETest {
             sticky.delete();
             await().atMost(Duration.ofSeconds(60)).until(() -> dbs.get(ns, "sticky") == null);
             DoDatabases.assertRevoked(token);
+
+            // An organization: without its finalizer, its KV namespace and admin rows would outlive it.
+            Organizations orgs = new Organizations(cluster.client());
+            orgs.create(ns, "sticky-org", spec -> {
+                spec.setOrganizationName("Sticky Org");
+                spec.setResources(new ResourcesSpec());
+                spec.getResources().setKv(BooleanNode.TRUE);
+                spec.setDeletionPolicy(DeletionPolicy.Delete);
+            });
+            KuratchiOrganization ready = orgs.awaitReady(ns, "sticky-org");
+            assertThat(ready.getMetadata().getFinalizers()).as("the finalizer the guard knows")
+                    .containsExactly("kuratchiorganizations.kuratchi.dev/finalizer");
+            List<String> kv = Organizations.recordedCloudflareNames(ready.getStatus());
+            assertThat(Organizations.cloudflareNames(harness.emulator())).containsAll(kv).isNotEmpty();
+            var orgToken = DoDatabases.gateway(dbs.secret(ns, ready.getStatus().getSecretName()));
+            var stickyOrg = tenant.resources(KuratchiOrganization.class).inNamespace(ns).withName("sticky-org");
+            assertThatThrownBy(() -> stickyOrg.edit(OperatorRbacE2ETest::withoutFinalizers))
+                    .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getMessage())
+                            .contains("only the kuratchi operator removes its finalizer: delete the "
+                                    + "KuratchiOrganization"));
+            assertThat(orgs.get(ns, "sticky-org").getMetadata().getFinalizers()).isNotEmpty();
+            stickyOrg.delete();
+            orgs.awaitGone(ns, "sticky-org", ready.getStatus().getSecretName());
+            assertThat(Organizations.cloudflareNames(harness.emulator())).doesNotContainAnyElementsOf(kv);
+            DoDatabases.assertRevoked(orgToken);
         } finally {
             cluster.kubectl("delete", "-f", "deploy/finalizer-guard.yaml", "--ignore-not-found");
         }
     }
 
-    private static DoDatabase withoutFinalizers(DoDatabase resource) {
+    private static <T extends HasMetadata> T withoutFinalizers(T resource) {
         resource.getMetadata().setFinalizers(List.of());
         return resource;
     }
 
-    /** A tenant's ServiceAccount: it may read, edit and delete the DoDatabases of its namespace, nothing else. */
+    /**
+     * A tenant's ServiceAccount: it may read, edit and delete the DoDatabases and KuratchiOrganizations of its
+     * namespace, nothing else.
+     */
     private static KubernetesClient tenantOf(String namespace) throws Exception {
         KubernetesClient admin = RealCluster.shared().client();
         admin.resource(new ServiceAccountBuilder().withNewMetadata().withName("tenant").withNamespace(namespace)
                 .endMetadata().build()).serverSideApply();
         admin.resource(new RoleBuilder().withNewMetadata().withName("tenant").withNamespace(namespace).endMetadata()
-                .addNewRule().withApiGroups("kuratchi.dev").withResources("dodatabases")
+                .addNewRule().withApiGroups("kuratchi.dev").withResources("dodatabases", "kuratchiorganizations")
                 .withVerbs("get", "list", "patch", "update", "delete").endRule().build()).serverSideApply();
         admin.resource(new RoleBindingBuilder().withNewMetadata().withName("tenant").withNamespace(namespace)
                 .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role", "tenant").addNewSubject()
