@@ -43,6 +43,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -229,7 +230,10 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         KuratchiOrganization organization = a.organization;
         String slug = slug(organization);
         String databaseName = databaseName(organization.getSpec(), slug);
-        Optional<DoDatabase> existing = child.getSecondaryResource(organization, context);
+        // By name, not by owner: a labelled DoDatabase or ConfigMap of someone else's is in these caches too. An
+        // unlabelled one is not, and its name is found taken when the create is refused.
+        Optional<DoDatabase> existing = child.eventSource()
+                .flatMap(cache -> cache.get(ResourceID.fromResource(organization)));
         if (existing.isPresent() && !ChildDatabase.ownedBy(existing.get(), organization)) {
             throw nameTaken(organization);
         }
@@ -239,7 +243,8 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             a.problems.addAll(specProblems.subList(1, specProblems.size()));
             throw specProblems.get(0);
         }
-        Optional<ConfigMap> ids = configMap.getSecondaryResource(organization, context);
+        Optional<ConfigMap> ids = configMap.eventSource().flatMap(cache -> cache.get(new ResourceID(
+                CloudflareConfigMap.name(organization), organization.getMetadata().getNamespace())));
         if (ids.isPresent() && !ownedBy(ids.get(), organization)) {
             throw configMapTaken(organization);
         }
@@ -491,6 +496,11 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     /** The Cloudflare resources (verified when due) and the ConfigMap that lists them. */
     private void cloudflare(Attempt a, Context<KuratchiOrganization> context, String slug, boolean creatingConfigMap) {
         OrganizationSpec spec = a.spec();
+        if (creatingConfigMap) {
+            // Made before anything in Cloudflare, empty: a ConfigMap of that name that is not in the cache (one
+            // without the label) refuses it, and nothing is made for a name that cannot be published.
+            writeConfigMap(a, context, Map.of(), true);
+        }
         boolean verify = verifications.due(a.uid(), a.now);
         OrganizationResources.Outcome outcome = verify
                 ? with.resources().verify(slug, spec.getResources(), policy(spec), a.status)
@@ -514,11 +524,16 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         if (verify && outcome.problems().stream().noneMatch(OrganizationResources.Problem::transientFailure)) {
             verifications.checked(a.uid(), a.now);
         }
-        CloudflareConfigMap.use(context, outcome.configMapData());
+        writeConfigMap(a, context, outcome.configMapData(), false);
+    }
+
+    private void writeConfigMap(Attempt a, Context<KuratchiOrganization> context, Map<String, String> data,
+            boolean creating) {
+        CloudflareConfigMap.use(context, data);
         try {
             configMap.reconcile(a.organization, context);
         } catch (KubernetesClientException e) {
-            if (creatingConfigMap && e.getCode() == 409) {
+            if (creating && e.getCode() == 409) {
                 throw configMapTaken(a.organization);
             }
             throw e;
@@ -565,7 +580,9 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     }
 
     private void recordTransitions(KuratchiOrganization organization, List<Condition> before, List<Condition> after) {
-        for (Condition changed : Conditions.changed(before, after)) {
+        // The parts first, then the summary.
+        for (Condition changed : Conditions.changed(before, after).stream()
+                .sorted(Comparator.comparing((Condition c) -> READY.equals(c.getType()))).toList()) {
             boolean good = TRUE.equals(changed.getStatus());
             // Ready=False repeats the failing part's reason: that part's event says it already.
             if (changed.getType().equals(READY) && !good && after.stream().anyMatch(c -> !READY.equals(c.getType())
