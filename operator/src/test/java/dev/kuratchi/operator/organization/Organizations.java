@@ -98,12 +98,8 @@ final class Organizations {
     }
 
     KuratchiOrganization awaitCondition(String namespace, String name, String type, String status, String reason) {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
-            Condition condition = condition(namespace, name, type);
-            assertThat(condition).as("%s of %s/%s", type, namespace, name).isNotNull();
-            assertThat(condition.getStatus() + "/" + condition.getReason()).as(condition.getMessage())
-                    .isEqualTo(status + "/" + reason);
-        });
+        DoDatabases.awaitCondition(() -> condition(namespace, name, type), type + " of " + namespace + "/" + name,
+                status, reason);
         return get(namespace, name);
     }
 
