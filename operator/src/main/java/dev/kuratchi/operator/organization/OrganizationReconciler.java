@@ -305,6 +305,12 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             throw e;
         }
         String name = "DoDatabase " + database.getMetadata().getName();
+        if (database.getMetadata().getDeletionTimestamp() != null) {
+            throw StageFailure.blocked(DATABASE, "DatabaseDeleting", name + " is being deleted, which ends its claim "
+                    + "and every token issued for it (an organization's DoDatabase goes with the organization: delete "
+                    + "the organization instead); it is made again once it is gone, and with deletionPolicy Retain "
+                    + "finds its data kept: set existingData: Adopt to take it back", RECHECK);
+        }
         if (database.getStatus() == null || database.getStatus().getObservedGeneration() == null) {
             throw StageFailure.blocked(DATABASE, "Provisioning", name + " is being provisioned", RECHECK);
         }
@@ -738,6 +744,15 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
                     .filter(db -> ChildDatabase.ownedBy(db, organization));
             if (database.isPresent()) {
                 if (database.get().getMetadata().getDeletionTimestamp() == null) {
+                    // The child erases or keeps the data by its own deletionPolicy: the organization's, also when it
+                    // was changed just before the deletion and no reconcile passed it on yet.
+                    DeletionPolicy policy = policy(organization.getSpec());
+                    if (database.get().getSpec().getDeletionPolicy() != policy) {
+                        database = Optional.of(context.getClient().resource(database.get()).edit(db -> {
+                            db.getSpec().setDeletionPolicy(policy);
+                            return db;
+                        }));
+                    }
                     context.getClient().resource(database.get()).delete();
                 }
                 // Its deletion wakes this resource again; the recheck is a safety net.

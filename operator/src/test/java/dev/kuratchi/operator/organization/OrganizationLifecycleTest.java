@@ -212,6 +212,48 @@ class OrganizationLifecycleTest {
     }
 
     @Test
+    void aDeletionPolicyChangedRightBeforeTheDeletionIsTheOneThatCounts() {
+        orgs.create("late-policy", "late", spec -> { });
+        orgs.awaitReady("late-policy", "late");
+        orgs.database("late-policy", "late").exec("CREATE TABLE notes (body TEXT)");
+        harness.client().resources(KuratchiOrganization.class).inNamespace("late-policy").withName("late").edit(o -> {
+            o.getSpec().setDeletionPolicy(DeletionPolicy.Delete);
+            return o;
+        });
+        orgs.delete("late-policy", "late");
+        orgs.awaitGone("late-policy", "late");
+        assertThat(orgs.child("late-policy", "late")).isNull();
+        assertThat(harness.admin().info("late").provisioned()).as("erased").isFalse();
+    }
+
+    @Test
+    void anOrganizationsDoDatabaseDeletedByHandIsMadeAgainAndItsRetainedDataTakenBackWithAdopt() {
+        orgs.create("lost-child", "orphan", owner("otto@orphan.example"));
+        KuratchiOrganization ready = orgs.awaitReady("lost-child", "orphan");
+        orgs.database("lost-child", "orphan").exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('kept')");
+        String before = ready.getStatus().getOrganizationId();
+
+        harness.client().resources(DoDatabase.class).inNamespace("lost-child").withName("orphan").delete();
+        orgs.awaitCondition("lost-child", "orphan", OrganizationReconciler.DATABASE, "False", "ExistingData");
+        assertThat(orgs.condition("lost-child", "orphan", OrganizationReconciler.READY).getMessage())
+                .contains("existingData: Adopt");
+        harness.client().resources(KuratchiOrganization.class).inNamespace("lost-child").withName("orphan").edit(o -> {
+            o.getSpec().setExistingData(dev.kuratchi.operator.dodatabase.ExistingData.Adopt);
+            return o;
+        });
+        KuratchiOrganization again = orgs.awaitReady("lost-child", "orphan");
+        assertThat(orgs.database("lost-child", "orphan").query("SELECT body FROM notes").get(0).getString("body"))
+                .isEqualTo("kept");
+        assertThat(again.getStatus().getOrganizationId()).isEqualTo(before);
+        // The admin row follows the new DoDatabase's token; still one of each.
+        String tokenId = orgs.child("lost-child", "orphan").getStatus().getToken().id();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(orgs.adminRows(before)
+                .get("dbApiTokens")).filteredOn(row -> Long.valueOf(0).equals(row.get("revoked")))
+                .extracting(row -> row.get("id")).containsExactly(tokenId));
+        assertThat(orgs.adminRowCounts(before)).containsEntry("organizations", 1).containsEntry("organizationUsers", 1);
+    }
+
+    @Test
     void aDeletionThatCloudflareRefusesForAWhileIsRetriedAndThenFinishes() {
         orgs.create("stubborn", "stubborn", resources("{\"r2\": true}")
                 .andThen(spec -> spec.setDeletionPolicy(DeletionPolicy.Delete)));
