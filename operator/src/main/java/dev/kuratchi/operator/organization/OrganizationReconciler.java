@@ -300,7 +300,10 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         } catch (KubernetesClientException e) {
             // Not in the cache of labelled children, yet there: a DoDatabase of someone else's without the label.
             if (creating && e.getCode() == 409) {
-                throw nameTaken(organization);
+                StageFailure taken = nameTaken(organization);
+                throw StageFailure.blocked(DATABASE, taken.reason(), taken.getMessage() + " (if it is this "
+                        + "organization's own, it lost its label " + ChildDatabase.ORGANIZATION_LABEL + ": put it back)",
+                        taken.retryAfter());
             }
             throw e;
         }
