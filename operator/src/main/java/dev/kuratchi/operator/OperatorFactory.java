@@ -87,16 +87,18 @@ public final class OperatorFactory {
 
         Function<URI, AdminClient> adminClients =
                 endpoint -> admins.computeIfAbsent(endpoint, e -> new AdminClient(e, config.gatewayKey(), transport));
+        EventRecorder events = new EventRecorder(client, clock, "kuratchi-operator");
         DoDatabaseReconciler dodatabases = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(deployer,
                 adminClients,
                 List.copyOf(keys), clock, config.revocationGracePeriod(), config.storageCheckInterval(),
                 new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces()),
-                new EventRecorder(client, clock, "kuratchi-operator"), new OperatorMetrics(registry, clock)));
+                events, new OperatorMetrics(registry, clock)));
 
         OrganizationReconciler organizations = new OrganizationReconciler(new OrganizationReconciler.Collaborators(
                 deployer, new GatewayAccess(adminClients, new Tokens(config.gatewayKey(), clock), transport, clock),
                 new OrganizationResources(new CloudflareResources(cloudflare)),
-                new AdminDatabase(config.adminNamespace(), config.adminDatabaseName()), clock));
+                new AdminDatabase(config.adminNamespace(), config.adminDatabaseName()), events, clock,
+                OrganizationReconciler.VERIFY_INTERVAL));
 
         Operator operator = new Operator(overrider -> {
             overrider.withKubernetesClient(client)

@@ -8,23 +8,23 @@ import dev.kuratchi.operator.gateway.GatewayDeployer;
  * the same refusal), a 429 or 5xx passes by itself, and only an answer that did not come from the gateway Worker
  * (no answer, a 404, another Worker's reply) means the Worker may be gone, so its deployment is checked again.
  */
-final class GatewayFailures {
+public final class GatewayFailures {
     private GatewayFailures() {}
 
     /** Whether the operator should check (and redo) the Worker's deployment before trying again. */
-    static boolean workerMayBeGone(GatewayException e) {
+    public static boolean workerMayBeGone(GatewayException e) {
         return e.isFromElsewhere();
     }
 
     /** Takes note of a failed call: when the Worker may be gone, the next attempt checks its deployment first. */
-    static void noticed(GatewayException e, GatewayDeployer deployer) {
+    public static void noticed(GatewayException e, GatewayDeployer deployer) {
         if (workerMayBeGone(e)) {
             deployer.forget();
         }
     }
 
     /** What a failed call means for a stage, once {@link #noticed}. */
-    static StageFailure of(String condition, GatewayException e, GatewayDeployer deployer) {
+    public static StageFailure of(String condition, GatewayException e, GatewayDeployer deployer) {
         noticed(e, deployer);
         return of(condition, e);
     }

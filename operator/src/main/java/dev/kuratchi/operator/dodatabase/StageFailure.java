@@ -4,9 +4,10 @@ import java.time.Duration;
 
 /**
  * A stage of the reconcile that could not complete: which condition it sets False, why (a CamelCase reason), what
- * to do (the message), and when to try again (null: not until something changes).
+ * to do (the message), and when to try again (null: not until something changes). Shared by the DoDatabase and
+ * KuratchiOrganization reconcilers.
  */
-final class StageFailure extends RuntimeException {
+public final class StageFailure extends RuntimeException {
     private final String condition;
     private final String reason;
     private final Duration retryAfter;
@@ -21,38 +22,38 @@ final class StageFailure extends RuntimeException {
     }
 
     /** Fixing the resource, a ConfigMap or the operator's configuration is the only way forward. */
-    static StageFailure permanent(String condition, String reason, String message) {
+    public static StageFailure permanent(String condition, String reason, String message) {
         return new StageFailure(condition, reason, message, null, false);
     }
 
     /** Someone else must act (for example free a name); checked again after {@code recheck}. */
-    static StageFailure blocked(String condition, String reason, String message, Duration recheck) {
+    public static StageFailure blocked(String condition, String reason, String message, Duration recheck) {
         return new StageFailure(condition, reason, message, recheck, false);
     }
 
     /** Expected to pass by itself: retried with backoff, or after the server's Retry-After when given. */
-    static StageFailure transientFailure(String condition, String reason, String message, Duration retryAfter) {
+    public static StageFailure transientFailure(String condition, String reason, String message, Duration retryAfter) {
         return new StageFailure(condition, reason, message, retryAfter, true);
     }
 
     /** The same failure, reported on another condition. */
-    StageFailure on(String otherCondition) {
+    public StageFailure on(String otherCondition) {
         return new StageFailure(otherCondition, reason, getMessage(), retryAfter, transientFailure);
     }
 
-    String condition() {
+    public String condition() {
         return condition;
     }
 
-    String reason() {
+    public String reason() {
         return reason;
     }
 
-    Duration retryAfter() {
+    public Duration retryAfter() {
         return retryAfter;
     }
 
-    boolean isTransient() {
+    public boolean isTransient() {
         return transientFailure;
     }
 }

@@ -15,6 +15,8 @@ import java.util.Optional;
  * The one admin database of the installation (kuratchi-sdk's {@code kuratchi-admin}): a DoDatabase with the built-in
  * admin schema in the operator's namespace, made by the operator the first time an organization needs it. It is not
  * owned by any organization and outlives them all; its data is retained if someone deletes the resource.
+ * The organization reconciler watches it through an informer of its own (namespace {@link #namespace()}, label
+ * {@link #LABEL}), so organizations waiting for it are woken when it becomes Ready.
  */
 public final class AdminDatabase {
     public static final String LABEL = "kuratchi.dev/admin-database";
@@ -35,24 +37,37 @@ public final class AdminDatabase {
         return name;
     }
 
-    /** The admin DoDatabase, created when missing. Empty while it is not Ready yet (its own conditions say why). */
-    public Optional<DoDatabase> ready(KubernetesClient client) {
-        DoDatabase current = client.resources(DoDatabase.class).inNamespace(namespace).withName(name).get();
-        if (current == null) {
-            try {
-                current = client.resources(DoDatabase.class).inNamespace(namespace).resource(desired()).create();
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409) {
-                    throw e;
-                }
-                // Another reconcile made it a moment ago.
-                current = client.resources(DoDatabase.class).inNamespace(namespace).withName(name).get();
+    /**
+     * Creates the admin DoDatabase; false when one of that name already exists: made a moment ago by another
+     * reconcile (the informer cache shows it soon), or made without the label {@link #LABEL}, which the cache never
+     * shows. The operator reads it only from its informer cache, never with a GET.
+     */
+    public boolean create(KubernetesClient client) {
+        try {
+            client.resources(DoDatabase.class).inNamespace(namespace).resource(desired()).create();
+            return true;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
             }
+            return false;
         }
-        boolean ready = current != null && current.getStatus() != null
-                && Conditions.isTrue(current.getStatus().getConditions(), "Ready")
-                && current.getMetadata().getGeneration().equals(current.getStatus().getObservedGeneration());
-        return ready ? Optional.of(current) : Optional.empty();
+    }
+
+    /** Whether {@code admin} is Ready for its current spec. */
+    public static boolean isReady(DoDatabase admin) {
+        return admin.getStatus() != null && Conditions.isTrue(admin.getStatus().getConditions(), "Ready")
+                && admin.getMetadata().getGeneration() != null
+                && admin.getMetadata().getGeneration().equals(admin.getStatus().getObservedGeneration());
+    }
+
+    /** Why {@code admin} is not Ready, from its own Ready condition (for the organization's condition). */
+    public static String whyNotReady(DoDatabase admin) {
+        return Optional.ofNullable(admin.getStatus()).flatMap(s -> Conditions.find(s.getConditions(), "Ready"))
+                .filter(ready -> admin.getMetadata().getGeneration() != null
+                        && admin.getMetadata().getGeneration().equals(admin.getStatus().getObservedGeneration()))
+                .map(ready -> ready.getReason() + ": " + ready.getMessage())
+                .orElse("it is being provisioned");
     }
 
     DoDatabase desired() {

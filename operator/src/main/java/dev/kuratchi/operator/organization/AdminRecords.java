@@ -159,6 +159,21 @@ public final class AdminRecords {
         return admin.batch(statements).stream().anyMatch(rows -> !rows.isEmpty());
     }
 
+    /**
+     * The id of this resource's organizations row for {@code slug}: the row with id {@code uid}, or with
+     * {@code rememberedId} (a kuratchi-sdk row adopted earlier, as status.organizationId remembers it), when it holds
+     * that slug (archived or not). Empty when neither does: this resource never wrote its rows (another organization
+     * holds the slug, or it never got that far), or they are deleted. One read. The finalizer retires only this row,
+     * and deletes the slug's Cloudflare resources only when there is one: a resource that never held the slug (a
+     * second organization with the same slug, or one whose status was forged) deletes nothing of another's.
+     *
+     * @throws GatewayException when the admin database could not be read
+     */
+    public Optional<String> heldOrganization(String slug, String uid, String rememberedId) {
+        return admin.query("SELECT id FROM organizations WHERE organizationSlug = ? AND id IN (?, ?) ORDER BY id = ? DESC",
+                slug, uid, rememberedId == null ? uid : rememberedId, uid).stream().map(AdminRecords::id).findFirst();
+    }
+
     // ---- reading
 
     /** The rows that may matter: ours by id, and others' holding a UNIQUE value of ours. */
@@ -228,7 +243,12 @@ public final class AdminRecords {
     }
 
     private static String organizationId(AdminRows d, boolean adopt, List<Row> organizations) {
-        String organizationId = d.organizationId();
+        // A remembered id (status.organizationId) counts only for the row holding our slug: status is writable by
+        // others, and another organization's row must never be rewritten with our values.
+        String remembered = d.organizationId();
+        String organizationId = remembered.equals(d.uid()) || find(organizations,
+                r -> remembered.equals(id(r)) && d.slug().equals(r.get("organizationSlug"))).isPresent()
+                ? remembered : d.uid();
         Optional<Row> slugHolder = find(organizations, r -> d.slug().equals(r.get("organizationSlug")));
         if (slugHolder.isPresent() && !organizationId.equals(id(slugHolder.get()))) {
             Row holder = slugHolder.get();

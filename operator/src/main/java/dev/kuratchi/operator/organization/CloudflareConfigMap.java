@@ -56,6 +56,13 @@ public final class CloudflareConfigMap extends CRUDKubernetesDependentResource<C
                 .build();
     }
 
+    // Computed anew on each call, not once per reconcile as JOSDK caches it: the reconciler writes the ConfigMap twice
+    // when it makes it (empty before anything is made in Cloudflare, then with the ids).
+    @Override
+    protected ConfigMap getOrComputeDesired(Context<KuratchiOrganization> context) {
+        return desired(context.getPrimaryResource(), context);
+    }
+
     @Override
     public Matcher.Result<ConfigMap> match(ConfigMap actual, ConfigMap desired, KuratchiOrganization primary,
             Context<KuratchiOrganization> context) {

@@ -47,8 +47,10 @@ public class OrganizationSpec {
     @Default("Refuse")
     private ExistingData existingData;
 
-    @JsonPropertyDescription("Contact email of the organization (the organizations row's email). Optional.")
+    @JsonPropertyDescription("Contact email of the organization (the organizations row's email). Optional. "
+            + OwnerSpec.EMAIL_RULE + ".")
     @Size(max = 254)
+    @Pattern(OwnerSpec.EMAIL_PATTERN)
     private String email;
 
     @JsonPropertyDescription("The organization database's schema. Defaults to the built-in organization schema.")

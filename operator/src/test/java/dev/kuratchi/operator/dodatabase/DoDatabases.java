@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /** Test helpers: create DoDatabases, wait for conditions, open their Secrets. */
 public final class DoDatabases {
@@ -94,13 +95,18 @@ public final class DoDatabases {
     }
 
     public DoDatabase awaitCondition(String namespace, String name, String type, String status, String reason) {
+        awaitCondition(() -> condition(namespace, name, type), type + " of " + namespace + "/" + name, status, reason);
+        return get(namespace, name);
+    }
+
+    /** Waits (a minute at most) until {@code current} is a condition with this status and reason. */
+    public static void awaitCondition(Supplier<Condition> current, String what, String status, String reason) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
-            Condition condition = condition(namespace, name, type);
-            assertThat(condition).as("%s of %s/%s", type, namespace, name).isNotNull();
+            Condition condition = current.get();
+            assertThat(condition).as(what).isNotNull();
             assertThat(condition.getStatus() + "/" + condition.getReason()).as(condition.getMessage())
                     .isEqualTo(status + "/" + reason);
         });
-        return get(namespace, name);
     }
 
     public DoDatabase awaitReady(String namespace, String name) {

@@ -13,7 +13,7 @@ import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.dodatabase.SchemaSource;
 import dev.kuratchi.operator.organization.KuratchiOrganization;
 import dev.kuratchi.operator.organization.OrganizationNames;
-import dev.kuratchi.operator.organization.Organizations;
+import dev.kuratchi.operator.organization.RealOrganizations;
 import dev.kuratchi.operator.organization.ResourcesSpec;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.OperatorHarness;
@@ -134,23 +134,23 @@ class OperatorRbacE2ETest {
      */
     private static void exerciseOrganization(KubernetesClient admin, EmulatorProcess emulator, String namespace,
             String name) throws IOException {
-        Organizations orgs = new Organizations(admin);
-        KuratchiOrganization organization = Organizations.example(namespace, name);
+        RealOrganizations orgs = new RealOrganizations(admin);
+        KuratchiOrganization organization = RealOrganizations.example(namespace, name);
         organization.getSpec().setDeletionPolicy(DeletionPolicy.Delete);
         admin.resource(organization).create();
         KuratchiOrganization ready = orgs.awaitReady(namespace, name);
-        List<String> made = Organizations.recordedCloudflareNames(ready.getStatus());
+        List<String> made = RealOrganizations.recordedCloudflareNames(ready.getStatus());
         assertThat(made).hasSize(3);
-        assertThat(Organizations.cloudflareNames(emulator)).containsAll(made);
+        assertThat(RealOrganizations.cloudflareNames(emulator)).containsAll(made);
         orgs.resource(namespace, name).edit(org -> {
-            org.getSpec().getResources().setQueues(Organizations.names("emails", "jobs"));
+            org.getSpec().getResources().setQueues(RealOrganizations.names("emails", "jobs"));
             return org;
         });
         await().atMost(Duration.ofSeconds(60)).until(() -> admin.configMaps().inNamespace(namespace)
                 .withName(OrganizationNames.configMapName(name)).get().getData().containsKey("queues.jobs.id"));
         orgs.resource(namespace, name).delete();
         orgs.awaitGone(namespace, name, ready.getStatus().getSecretName());
-        assertThat(Organizations.cloudflareNames(emulator)).doesNotContainAnyElementsOf(made);
+        assertThat(RealOrganizations.cloudflareNames(emulator)).doesNotContainAnyElementsOf(made);
     }
 
     /**
@@ -271,7 +271,7 @@ class OperatorRbacE2ETest {
         String ns = "e2e-rbac-owner";
         RealClusterE2ETest.namespace(ns);
         DoDatabase database = new DoDatabases(cluster.client()).create(ns, "owner", spec -> { });
-        KuratchiOrganization organization = new Organizations(cluster.client()).create(ns, "owner-org",
+        KuratchiOrganization organization = new RealOrganizations(cluster.client()).create(ns, "owner-org",
                 spec -> spec.setOrganizationName("Owner Org"));
         var ownedSecret = new SecretBuilder().withNewMetadata().withName("owned").withNamespace(ns)
                 .withOwnerReferences(blockingOwner(database)).endMetadata().build();
@@ -353,7 +353,7 @@ class OperatorRbacE2ETest {
             DoDatabases.assertRevoked(token);
 
             // An organization: without its finalizer, its KV namespace and admin rows would outlive it.
-            Organizations orgs = new Organizations(cluster.client());
+            RealOrganizations orgs = new RealOrganizations(cluster.client());
             orgs.create(ns, "sticky-org", spec -> {
                 spec.setOrganizationName("Sticky Org");
                 spec.setResources(new ResourcesSpec());
@@ -363,8 +363,8 @@ class OperatorRbacE2ETest {
             KuratchiOrganization ready = orgs.awaitReady(ns, "sticky-org");
             assertThat(ready.getMetadata().getFinalizers()).as("the finalizer the guard knows")
                     .containsExactly("kuratchiorganizations.kuratchi.dev/finalizer");
-            List<String> kv = Organizations.recordedCloudflareNames(ready.getStatus());
-            assertThat(Organizations.cloudflareNames(harness.emulator())).containsAll(kv).isNotEmpty();
+            List<String> kv = RealOrganizations.recordedCloudflareNames(ready.getStatus());
+            assertThat(RealOrganizations.cloudflareNames(harness.emulator())).containsAll(kv).isNotEmpty();
             var orgToken = DoDatabases.gateway(dbs.secret(ns, ready.getStatus().getSecretName()));
             var stickyOrg = tenant.resources(KuratchiOrganization.class).inNamespace(ns).withName("sticky-org");
             assertThatThrownBy(() -> stickyOrg.edit(OperatorRbacE2ETest::withoutFinalizers))
@@ -374,7 +374,7 @@ class OperatorRbacE2ETest {
             assertThat(orgs.get(ns, "sticky-org").getMetadata().getFinalizers()).isNotEmpty();
             stickyOrg.delete();
             orgs.awaitGone(ns, "sticky-org", ready.getStatus().getSecretName());
-            assertThat(Organizations.cloudflareNames(harness.emulator())).doesNotContainAnyElementsOf(kv);
+            assertThat(RealOrganizations.cloudflareNames(harness.emulator())).doesNotContainAnyElementsOf(kv);
             DoDatabases.assertRevoked(orgToken);
         } finally {
             cluster.kubectl("delete", "-f", "deploy/finalizer-guard.yaml", "--ignore-not-found");

@@ -11,7 +11,7 @@ import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.organization.KuratchiOrganization;
 import dev.kuratchi.operator.organization.OrganizationStatus;
-import dev.kuratchi.operator.organization.Organizations;
+import dev.kuratchi.operator.organization.RealOrganizations;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.OperatorHarness;
 import dev.kuratchi.operator.support.RealCluster;
@@ -37,7 +37,7 @@ class OrganizationE2ETest {
     private static final String ADMIN_DATABASE = "kuratchi-admin";
     private static RealCluster cluster;
     private static OperatorHarness harness;
-    private static Organizations orgs;
+    private static RealOrganizations orgs;
 
     @BeforeAll
     static void start() {
@@ -46,7 +46,7 @@ class OrganizationE2ETest {
         RealClusterE2ETest.namespace(ADMIN_NAMESPACE);
         harness = new OperatorHarness(cluster, false, EmulatorProcess.start(),
                 Map.of("KURATCHI_ADMIN_NAMESPACE", ADMIN_NAMESPACE));
-        orgs = new Organizations(cluster.client());
+        orgs = new RealOrganizations(cluster.client());
     }
 
     // The admin DoDatabase goes too (its data is retained): an operator another test starts on all namespaces would
@@ -137,11 +137,11 @@ class OrganizationE2ETest {
                 .withName(status.getSecretName()).get());
         assertThat(app.query("SELECT email FROM users").stream().map(r -> r.getString("email")))
                 .containsExactly("ann@" + name + ".example");
-        List<String> cloudflareNames = Organizations.recordedCloudflareNames(status);
+        List<String> cloudflareNames = RealOrganizations.recordedCloudflareNames(status);
         assertThat(cloudflareNames).hasSize(3);
-        assertThat(Organizations.cloudflareNames(harness.emulator())).containsAll(cloudflareNames);
+        assertThat(RealOrganizations.cloudflareNames(harness.emulator())).containsAll(cloudflareNames);
         GatewayClient admin = orgs.adminDatabase(ADMIN_NAMESPACE, ADMIN_DATABASE);
-        Organizations.adminRows(admin, uid).forEach((table, rows) -> assertThat(rows).as(table).hasSize(1));
+        RealOrganizations.adminRows(admin, uid).forEach((table, rows) -> assertThat(rows).as(table).hasSize(1));
 
         kubectl("delete", "korg", name, "-n", ns, "--cascade=" + cascade, "--timeout=120s");
         orgs.awaitGone(ns, name, status.getSecretName());
@@ -160,9 +160,9 @@ class OrganizationE2ETest {
     void deletedWithDeleteNothingIsLeftAndTheTokenIsRefused() throws Exception {
         // Background cascade (kubectl's default): the organization goes first, the garbage collector follows.
         Made made = applyAndDelete("e2e-org-delete", "doomed", "Delete", "background");
-        assertThat(Organizations.cloudflareNames(harness.emulator()))
+        assertThat(RealOrganizations.cloudflareNames(harness.emulator()))
                 .doesNotContainAnyElementsOf(made.cloudflareNames());
-        Organizations.adminRows(made.admin(), made.uid())
+        RealOrganizations.adminRows(made.admin(), made.uid())
                 .forEach((table, rows) -> assertThat(rows).as(table).isEmpty());
         assertRefused(made.app());
     }
@@ -172,8 +172,8 @@ class OrganizationE2ETest {
         // Foreground cascade: the organization stays, with the garbage collector's foregroundDeletion finalizer,
         // until its child and ConfigMap (blockOwnerDeletion) are gone; the operator's cleanup runs meanwhile.
         Made made = applyAndDelete("e2e-org-retain", "kept", "Retain", "foreground");
-        assertThat(Organizations.cloudflareNames(harness.emulator())).containsAll(made.cloudflareNames());
-        Map<String, List<Row>> rows = Organizations.adminRows(made.admin(), made.uid());
+        assertThat(RealOrganizations.cloudflareNames(harness.emulator())).containsAll(made.cloudflareNames());
+        Map<String, List<Row>> rows = RealOrganizations.adminRows(made.admin(), made.uid());
         assertThat(rows.get("organizations")).singleElement()
                 .satisfies(r -> assertThat(r.get("deleted_at")).isNotNull());
         assertThat(rows.get("databases")).singleElement().satisfies(r -> {

@@ -316,6 +316,46 @@ class AdminRecordsTest {
                 "deleted_at", null));
     }
 
+    @Test
+    void aRememberedIdOfAnotherOrganizationsRowIsIgnoredAndThatRowIsNeverRewritten() {
+        String victim = uid();
+        records.ensure(rows(victim, "globex", "boss@globex.test", token("globex"), null), false);
+        Map<String, Object> before = one("SELECT * FROM organizations WHERE id = '" + victim + "'");
+        String uid = uid();
+        AdminRows ours = rows(uid, "acme", null, token("acme"), OWNER);
+        // What a forged status.organizationId hands the reconciler.
+        AdminRows forged = new AdminRows(uid, victim, ours.organizationName(), ours.slug(), ours.email(),
+                ours.databaseName(), ours.tokenId(), ours.tokenExpiresAtMillis(), null, OWNER);
+
+        assertThat(records.ensure(forged, false)).isEqualTo(new Outcome(true, uid, uid + "-database"));
+
+        assertThat(one("SELECT * FROM organizations WHERE id = '" + victim + "'")).isEqualTo(before);
+        assertThat(one("SELECT organizationSlug FROM organizations WHERE id = '" + uid + "'"))
+                .containsEntry("organizationSlug", "acme");
+        assertThat(count("organizations")).isEqualTo(2);
+    }
+
+    @Test
+    void heldOrganizationIsOnlyTheRowOfTheUidOrOfTheRememberedIdThatHoldsTheSlug() {
+        String uid = uid();
+        records.ensure(rows(uid, "acme", null, token("acme"), OWNER), false);
+        String other = uid();
+        records.ensure(rows(other, "globex", null, token("globex"), null), false);
+        SdkOrganization sdk = sdkOrganization("initech", null);
+
+        assertThat(records.heldOrganization("acme", uid, null)).contains(uid);
+        assertThat(records.heldOrganization("acme", uid(), null)).as("a second organization with the slug").isEmpty();
+        assertThat(records.heldOrganization("acme", uid(), uid)).as("remembering another's id, with its slug")
+                .contains(uid);
+        assertThat(records.heldOrganization("acme", uid(), other)).as("remembering a row of another slug").isEmpty();
+        assertThat(records.heldOrganization("initech", uid(), sdk.organizationId())).contains(sdk.organizationId());
+
+        records.retire(uid, DeletionPolicy.Retain);
+        assertThat(records.heldOrganization("acme", uid, null)).as("archived, still its").contains(uid);
+        records.retire(uid, DeletionPolicy.Delete);
+        assertThat(records.heldOrganization("acme", uid, null)).as("deleted").isEmpty();
+    }
+
     // ---- helpers
 
     /** The rows kuratchi-sdk's createOrganization leaves: random ids, the full token stored. */
