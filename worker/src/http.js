@@ -31,6 +31,19 @@ export function invalidRequest(message, details = {}) {
   return new HttpError(400, "invalid_request", message, details);
 }
 
+export function optionalBoolean(value, name) {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== "boolean") throw invalidRequest(`${name} must be a boolean`);
+  return value;
+}
+
+// SQLite and the KV storage keep names as bytes and give them back as text: a lone surrogate (not UTF-16 text) would
+// come back as U+FFFD, a name no request could address again (drop, delete, page past) and no wipe could remove.
+export function requireUnicodeText(text, where, details = {}) {
+  if (!text.isWellFormed()) throw invalidRequest(`${where} must be Unicode text (it holds a lone surrogate)`, details);
+  return text;
+}
+
 export function methodNotAllowed(allowed) {
   return new HttpError(405, "method_not_allowed", `Method not allowed; use ${allowed.join(" or ")}`, {
     allow: allowed.join(", "),

@@ -6,7 +6,8 @@
 // skips the whole range, so no request can read or change it. What kuratchi-sdk's Worker accepted but dropped (the
 // storage has neither), per-key metadata and expiry, is kept beside the value under that prefix, and an expired key
 // reads as absent; it is deleted when a request comes across it.
-import { HttpError, invalidRequest } from "./http.js";
+import { HttpError, invalidRequest, optionalBoolean, requireUnicodeText } from "./http.js";
+import { base64Decode, base64Encode } from "./token.js";
 import { KV_EXTRA_PREFIX as EXTRA_PREFIX, RESERVED_END, RESERVED_PREFIX, forEachInBatches } from "./reserved.js";
 
 export const KV_OPERATIONS = ["kv/get", "kv/put", "kv/delete", "kv/list"];
@@ -54,19 +55,12 @@ export function parseKvRequest(operation, body, now) {
 function requireKey(key, maxBytes = MAX_KEY_BYTES) {
   // kuratchi-sdk's Worker answered an empty or missing key with exactly this message.
   if (typeof key !== "string" || key.length === 0) throw invalidRequest("Key is required");
-  requireWellFormed(key, "key");
+  requireUnicodeText(key, "key");
   if (encoder.encode(key).length > maxBytes) throw invalidRequest(`key is longer than ${maxBytes} bytes`);
   if (key.startsWith(RESERVED_PREFIX)) {
     throw new HttpError(400, "reserved_key", `keys starting with '${RESERVED_PREFIX}' are reserved for the gateway`);
   }
   return key;
-}
-
-// The storage keeps keys as bytes and lists them back as text: a lone surrogate (not UTF-16 text) would list as
-// U+FFFD, a name no request could ever delete or page past, and no wipe could remove.
-function requireWellFormed(text, name) {
-  if (!text.isWellFormed()) throw invalidRequest(`${name} must be Unicode text (it holds a lone surrogate)`);
-  return text;
 }
 
 function requireShallow(value, name) {
@@ -92,7 +86,7 @@ function decodeValue(body, encoding) {
       if (typeof value !== "string" || value.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
         throw invalidRequest("value must be standard base64 (with padding) with encoding 'base64'");
       }
-      return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
+      return base64Decode(value);
     default:
       return requireShallow(value, "value");
   }
@@ -131,7 +125,7 @@ function parseList(body) {
     const value = body[name];
     if (value === undefined || value === null) return undefined;
     if (typeof value !== "string") throw invalidRequest(`${name} must be a string`);
-    return requireWellFormed(value, name);
+    return requireUnicodeText(value, name);
   };
   const limit = body.limit ?? MAX_LIST_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
@@ -144,7 +138,7 @@ function parseList(body) {
   let after;
   if (cursor !== undefined) {
     try {
-      after = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(cursor), (c) => c.charCodeAt(0)));
+      after = new TextDecoder("utf-8", { fatal: true }).decode(base64Decode(cursor));
     } catch {
       throw invalidRequest("cursor is not one this gateway returned");
     }
@@ -163,12 +157,6 @@ function parseList(body) {
 function oneOf(value, allowed, name, fallback) {
   if (value === undefined || value === null) return fallback;
   if (!allowed.includes(value)) throw invalidRequest(`${name} must be one of ${allowed.join(", ")}`);
-  return value;
-}
-
-function optionalBoolean(value, name) {
-  if (value === undefined || value === null) return false;
-  if (typeof value !== "boolean") throw invalidRequest(`${name} must be a boolean`);
   return value;
 }
 
@@ -206,10 +194,13 @@ export class TenantKv {
     if (entry === undefined) return { value: null, metadata, encoding: type === "arrayBuffer" ? "base64" : type };
     const { value } = entry;
     if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
-      return { value: base64(new Uint8Array(value.buffer ?? value, value.byteOffset ?? 0, value.byteLength)), metadata, encoding: "base64" };
+      const bytes = ArrayBuffer.isView(value)
+        ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+        : new Uint8Array(value);
+      return { value: base64Encode(bytes), metadata, encoding: "base64" };
     }
     if (typeof value === "string") {
-      if (type === "arrayBuffer") return { value: base64(encoder.encode(value)), metadata, encoding: "base64" };
+      if (type === "arrayBuffer") return { value: base64Encode(encoder.encode(value)), metadata, encoding: "base64" };
       if (type === "text") return { value, metadata, encoding: "text" };
     }
     return { value, metadata, encoding: "json" };
@@ -252,7 +243,7 @@ export class TenantKv {
     return {
       keys: page,
       list_complete: complete,
-      cursor: complete ? null : base64(encoder.encode(page[page.length - 1].name)),
+      cursor: complete ? null : base64Encode(encoder.encode(page[page.length - 1].name)),
       cacheStatus: null,
     };
   }
@@ -322,10 +313,4 @@ function compareKeys(a, b) {
 
 function isExpired(extra, now) {
   return Boolean(extra?.expiration) && extra.expiration * 1000 <= now;
-}
-
-function base64(bytes) {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
 }

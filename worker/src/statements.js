@@ -3,7 +3,8 @@
 //
 // JSON has no blob type, so a blob travels as {"$blob": "<base64>"} in both directions. Booleans stay booleans
 // here: each database binds them its own way (database.js, booleanEncoding).
-import { HttpError, invalidRequest } from "./http.js";
+import { HttpError, invalidRequest, optionalBoolean, requireUnicodeText } from "./http.js";
+import { base64Decode, base64Encode } from "./token.js";
 
 export const DATA_OPERATIONS = ["run", "exec", "batch", "raw", "first"];
 const MAX_BATCH_STATEMENTS = 1000;
@@ -47,18 +48,12 @@ function parseStatement(body, where, index) {
   if (typeof body.query !== "string" || body.query.trim().length === 0) {
     throw invalidRequest(`${where}query must be a non-empty SQL string`, details);
   }
-  requireUnicode(body.query, `${where}query`, details);
+  requireUnicodeText(body.query, `${where}query`, details);
   if (body.params !== undefined && body.params !== null && !Array.isArray(body.params)) {
     throw invalidRequest(`${where}params must be an array`, details);
   }
   const params = (body.params ?? []).map((value, i) => decodeParam(value, `${where}params[${i}]`, details));
   return { query: body.query, params };
-}
-
-// SQLite keeps names as bytes and workerd reads them back as text: a table named with a lone surrogate (not UTF-16
-// text) would read back as U+FFFD, a name no statement, and so no wipe, could drop.
-function requireUnicode(text, where, details = {}) {
-  if (!text.isWellFormed()) throw invalidRequest(`${where} must be Unicode text (it holds a lone surrogate)`, details);
 }
 
 function decodeParam(value, where, details) {
@@ -71,18 +66,12 @@ function decodeParam(value, where, details) {
   if (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "$blob" in value) {
     if (typeof value.$blob !== "string") throw invalidRequest(`${where}.$blob must be a base64 string`, details);
     try {
-      return Uint8Array.from(atob(value.$blob), (c) => c.charCodeAt(0));
+      return base64Decode(value.$blob);
     } catch {
       throw invalidRequest(`${where}.$blob is not valid base64`, details);
     }
   }
   throw invalidRequest(`${where} must be a string, number, boolean, null or {"$blob": "<base64>"}`, details);
-}
-
-function optionalBoolean(value, name) {
-  if (value === undefined || value === null) return false;
-  if (typeof value !== "boolean") throw invalidRequest(`${name} must be a boolean`);
-  return value;
 }
 
 function optionalColumnName(value) {
@@ -93,11 +82,7 @@ function optionalColumnName(value) {
 
 /** Turns a SQLite value read by workerd into JSON: blobs arrive as ArrayBuffer. */
 export function encodeValue(value) {
-  if (value instanceof ArrayBuffer) {
-    let binary = "";
-    for (const byte of new Uint8Array(value)) binary += String.fromCharCode(byte);
-    return { $blob: btoa(binary) };
-  }
+  if (value instanceof ArrayBuffer) return { $blob: base64Encode(new Uint8Array(value)) };
   return value;
 }
 
@@ -127,7 +112,7 @@ export async function parseMigrations(body) {
     if (typeof sql !== "string" || sql.trim().length === 0) {
       throw invalidRequest(`migrations[${index}].sql (migration '${id}') must be a non-empty SQL string`);
     }
-    requireUnicode(sql, `migrations[${index}].sql (migration '${id}')`);
+    requireUnicodeText(sql, `migrations[${index}].sql (migration '${id}')`);
     migrations.push({ id, sql, checksum: await sha256Hex(sql) });
   }
   return migrations;

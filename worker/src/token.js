@@ -94,14 +94,23 @@ export async function verifyToken(token, { databaseName, signingKeys, now }) {
   return { tokenId: parsed.tokenId, expiresAt: parsed.expiresAt };
 }
 
-export function base64UrlEncode(bytes) {
+/** Bytes (an iterable of 0-255) as standard base64, with padding. */
+export function base64Encode(bytes) {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(binary);
+}
+
+/** Standard base64 as bytes; throws on text atob refuses. */
+export function base64Decode(text) {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+export function base64UrlEncode(bytes) {
+  return base64Encode(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 export function base64UrlDecode(text) {
   const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
-  const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return base64Decode(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
 }

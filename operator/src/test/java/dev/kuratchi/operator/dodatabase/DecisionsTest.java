@@ -95,6 +95,11 @@ class DecisionsTest {
                 Duration.ofMinutes(5));
     }
 
+    /** A token for "shop" in the current epoch, its id ending in {@code idEnd}, expiring {@code days} from now. */
+    private static DatabaseToken shopToken(String idEnd, int days) {
+        return Tokens.sign(KEY, "shop", EPOCH + "00000000000000" + idEnd, NOW.plus(Duration.ofDays(days)).toEpochMilli());
+    }
+
     private static DoDatabaseStatus statusNaming(DatabaseToken token) {
         DoDatabaseStatus status = new DoDatabaseStatus();
         status.setEpoch(EPOCH);
@@ -104,10 +109,8 @@ class DecisionsTest {
 
     @Test
     void aTokenTheOperatorWroteBeforeALostStatusUpdateIsKeptAndTheOneItReplacedIsRevokedWithoutANewToken() {
-        DatabaseToken named = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c1", NOW.plus(Duration.ofDays(20))
-                .toEpochMilli());
-        DatabaseToken written = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c2", NOW.plus(Duration.ofDays(30))
-                .toEpochMilli());
+        DatabaseToken named = shopToken("c1", 20);
+        DatabaseToken written = shopToken("c2", 30);
         String proof = keeper().replaces(UID, written.tokenId(), named.tokenId());
         TokenKeeper.Outcome outcome = keeper().ensure(UID, "shop", Optional.of(written.reveal()), Optional.of(proof),
                 statusNaming(named), TokenPolicy.of(null), null, () -> {
@@ -128,10 +131,8 @@ class DecisionsTest {
     @Test
     void aRevokedTokenRestoredFromABackupIsNotKeptEvenWhenItExpiresLaterThanTheCurrentOne() {
         // T1 (720h) was replaced by T2 when ttl was cut to 600h; a backup puts T1 and its proof back.
-        DatabaseToken t1 = Tokens.sign(KEY, "shop", EPOCH + "00000000000000d1", NOW.plus(Duration.ofDays(24))
-                .toEpochMilli());
-        DatabaseToken t2 = Tokens.sign(KEY, "shop", EPOCH + "00000000000000d2", NOW.plus(Duration.ofDays(20))
-                .toEpochMilli());
+        DatabaseToken t1 = shopToken("d1", 24);
+        DatabaseToken t2 = shopToken("d2", 20);
         TokenSpec ttl = new TokenSpec();
         ttl.setTtl("600h");
         TokenKeeper.Outcome outcome = keeper().ensure(UID, "shop", Optional.of(t1.reveal()),
@@ -153,10 +154,8 @@ class DecisionsTest {
     @Test
     void everyReplacedTokenIsScheduledForRevocationTheOneStatusNamedAndAnOlderOneInTheSecret() {
         TokenPolicy policy = TokenPolicy.of(null);
-        DatabaseToken current = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c1", NOW.plus(Duration.ofDays(20))
-                .toEpochMilli());
-        DatabaseToken stray = Tokens.sign(KEY, "shop", EPOCH + "00000000000000c2", NOW.plus(Duration.ofDays(10))
-                .toEpochMilli());
+        DatabaseToken current = shopToken("c1", 20);
+        DatabaseToken stray = shopToken("c2", 10);
         AtomicInteger confirmations = new AtomicInteger();
         TokenKeeper.Outcome outcome = keeper().ensure(UID, "shop", Optional.of(stray.reveal()), Optional.empty(),
                 statusNaming(current), policy,
