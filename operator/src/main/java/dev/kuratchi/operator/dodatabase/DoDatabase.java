@@ -1,5 +1,6 @@
 package dev.kuratchi.operator.dodatabase;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
@@ -21,7 +22,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
         jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason")
 @AdditionalPrinterColumn(name = "Database", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.databaseName")
 @AdditionalPrinterColumn(name = "Secret", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.secretName")
-@AdditionalPrinterColumn(name = "Expires", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".status.token.notAfter")
+// A string: kubectl shows a date column as the time since, and a future time as <invalid>.
+@AdditionalPrinterColumn(name = "Expires", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.token.notAfter")
 @AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")
 @ValidationRule(value = "(has(self.spec) && has(self.spec.secret) && has(self.spec.secret.name)) "
         + "|| size(self.metadata.name) <= 250",
@@ -30,6 +32,18 @@ import io.fabric8.kubernetes.model.annotation.Version;
 public class DoDatabase extends CustomResource<DoDatabaseSpec, DoDatabaseStatus> implements Namespaced {
     /** Set to any new value to have the token re-issued now (the old one is revoked after a grace period). */
     public static final String ROTATE_ANNOTATION = "kuratchi.dev/rotate";
+
+    @Override
+    @JsonPropertyDescription("The database you want: its name at the gateway, its schema, its token and the Secret that holds it, and what happens to its data on deletion.")
+    public DoDatabaseSpec getSpec() {
+        return super.getSpec();
+    }
+
+    @Override
+    @JsonPropertyDescription("What the operator did, written by the operator only: conditions that say what to do when something is not Ready, the database name, the Secret, the current token and the applied migrations.")
+    public DoDatabaseStatus getStatus() {
+        return super.getStatus();
+    }
 
     @Override
     protected DoDatabaseSpec initSpec() {

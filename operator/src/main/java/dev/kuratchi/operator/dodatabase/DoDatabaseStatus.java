@@ -3,6 +3,8 @@ package dev.kuratchi.operator.dodatabase;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.kuratchi.operator.status.ConditionSchema;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +19,7 @@ public class DoDatabaseStatus {
 
     @JsonPropertyDescription("Ready sums up; WorkerDeployed, DatabaseProvisioned, SchemaApplied and TokenIssued tell "
             + "each stage, with a reason and a message that says what to do.")
+    @SchemaFrom(type = ConditionSchema[].class)
     private List<Condition> conditions = new ArrayList<>();
 
     @JsonPropertyDescription("The database this resource manages (spec.databaseName or metadata.name).")

@@ -1,5 +1,6 @@
 package dev.kuratchi.operator.organization;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -26,6 +27,18 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Resources", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.resources")
 @AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")
 public class KuratchiOrganization extends CustomResource<OrganizationSpec, OrganizationStatus> implements Namespaced {
+    @Override
+    @JsonPropertyDescription("The organization you want: its name and slug, its database (schema, token, Secret), its first user, its Cloudflare KV namespaces, R2 buckets and queues, and what happens to all of it on deletion.")
+    public OrganizationSpec getSpec() {
+        return super.getSpec();
+    }
+
+    @Override
+    @JsonPropertyDescription("What the operator did, written by the operator only: a condition per part (database, owner, admin rows, each Cloudflare resource kind) that says what to do when it is not Ready, and the ids of what it made.")
+    public OrganizationStatus getStatus() {
+        return super.getStatus();
+    }
+
     @Override
     protected OrganizationSpec initSpec() {
         return new OrganizationSpec();

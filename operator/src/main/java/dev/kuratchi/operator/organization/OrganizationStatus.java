@@ -3,6 +3,8 @@ package dev.kuratchi.operator.organization;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.kuratchi.operator.status.ConditionSchema;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +19,7 @@ public class OrganizationStatus {
 
     @JsonPropertyDescription("Ready (the summary), AdminRecords, Database, Owner, KV, R2 and Queues, each with a reason "
             + "and a message that says what to do.")
+    @SchemaFrom(type = ConditionSchema[].class)
     private List<Condition> conditions = new ArrayList<>();
 
     @JsonPropertyDescription("The organization's id in the admin database (its organizations row): this resource's uid.")

@@ -108,6 +108,8 @@ class OrganizationE2ETest {
         assertThat(wide).containsEntry("REASON", "Ready").hasSize(8);
         // The short name, and field docs for kubectl explain.
         assertThat(kubectl("explain", "korg.spec.deletionPolicy").output()).contains("KuratchiOrganization", "Retain");
+        assertThat(kubectl("explain", "korg.spec").output()).contains("The organization you want");
+        assertThat(kubectl("explain", "korg.status.conditions.message").output()).contains("what to do");
 
         kubectl("delete", "korg", "acme", "-n", ns, "--timeout=120s");
         orgs.awaitGone(ns, "acme", "acme-db");

@@ -66,7 +66,12 @@ class RealClusterE2ETest {
             assertThat(table.output().lines().filter(l -> l.startsWith("NAME")).findFirst().orElseThrow().split("\\s+"))
                     .as(table.output()).containsExactly("NAME", "READY", "DATABASE", "SECRET", "EXPIRES", "AGE");
             assertThat(table.output().lines().filter(l -> l.startsWith("shop")).findFirst().orElseThrow())
-                    .containsPattern("^shop\\s+True\\s+shop\\s+shop-db\\s+\\S");
+                    .containsPattern("^shop\\s+True\\s+shop\\s+shop-db\\s+"
+                            + java.util.regex.Pattern.quote(ready.getStatus().getToken().notAfter()) + "\\s+\\S");
+            RealCluster.Result explainSpec = cluster.kubectl("explain", "dodatabase.spec");
+            assertThat(explainSpec.output()).as(explainSpec.output()).contains("The database you want");
+            RealCluster.Result explainCondition = cluster.kubectl("explain", "dodatabase.status.conditions.reason");
+            assertThat(explainCondition.output()).as(explainCondition.output()).contains("CamelCase");
             RealCluster.Result explain = cluster.kubectl("explain", "dodatabase.spec.databaseName");
             assertThat(explain.output()).contains("Name of the database in the gateway", "Immutable");
             RealCluster.Result explainStatus = cluster.kubectl("explain", "dodatabase.status.conditions");
