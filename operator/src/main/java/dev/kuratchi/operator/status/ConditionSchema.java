@@ -1,5 +1,6 @@
 package dev.kuratchi.operator.status;
 
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
 
@@ -7,6 +8,7 @@ import io.fabric8.generator.annotation.Required;
  * The schema the CRDs give a status condition: Fabric8's {@code Condition}, which the operator reads and writes, has
  * the fields but no descriptions, and {@code kubectl explain} would show nothing for them. Never instantiated.
  */
+@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
 public final class ConditionSchema {
     @Required
     @JsonPropertyDescription("The part of the resource this condition is about (Ready sums up the others).")
