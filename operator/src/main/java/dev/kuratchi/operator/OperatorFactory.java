@@ -21,6 +21,7 @@ import dev.kuratchi.operator.organization.GatewayAccess;
 import dev.kuratchi.operator.organization.KuratchiOrganization;
 import dev.kuratchi.operator.organization.OrganizationReconciler;
 import dev.kuratchi.operator.organization.OrganizationResources;
+import dev.kuratchi.operator.status.Redaction;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
@@ -98,7 +99,7 @@ public final class OperatorFactory {
                 deployer, new GatewayAccess(adminClients, new Tokens(config.gatewayKey(), clock), transport, clock),
                 new OrganizationResources(new CloudflareResources(cloudflare)),
                 new AdminDatabase(config.adminNamespace(), config.adminDatabaseName()), events, clock,
-                OrganizationReconciler.VERIFY_INTERVAL));
+                OrganizationReconciler.VERIFY_INTERVAL, new Redaction(List.copyOf(keys))));
 
         Operator operator = new Operator(overrider -> {
             overrider.withKubernetesClient(client)
