@@ -91,7 +91,8 @@ public final class OperatorFactory {
         DoDatabaseReconciler dodatabases = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(deployer,
                 adminClients,
                 List.copyOf(keys), clock, config.revocationGracePeriod(), config.storageCheckInterval(),
-                new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces()),
+                new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces(),
+                        TenancyRules.Reserved.adminDatabase(config.adminNamespace(), config.adminDatabaseName())),
                 events, new OperatorMetrics(registry, clock)));
 
         OrganizationReconciler organizations = new OrganizationReconciler(new OrganizationReconciler.Collaborators(

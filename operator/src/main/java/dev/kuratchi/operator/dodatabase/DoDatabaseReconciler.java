@@ -168,6 +168,7 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
     private Duration converge(Attempt a, Context<DoDatabase> context) {
         DoDatabase resource = a.resource;
         a.databaseName = databaseName(resource);
+        refuseReservedName(resource, a.databaseName);
         a.otherClaimants = context.getPrimaryCache().byIndex(DATABASE_INDEX, a.databaseName).stream()
                 .filter(other -> !other.getMetadata().getUid().equals(a.uid())).toList();
         String secretName = secretName(resource);
@@ -419,6 +420,22 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
                     ? "; metadata.name does not fit, so set spec.databaseName" : ""));
         }
         return name;
+    }
+
+    /**
+     * The admin database's name belongs to the operator's admin DoDatabase alone: any other resource naming it, in
+     * any namespace and whatever KURATCHI_ADOPTION_NAMESPACES says, stops here, before the gateway is called.
+     */
+    private void refuseReservedName(DoDatabase resource, String name) {
+        if (!with.tenancy().mayClaim(resource.getMetadata().getNamespace(), resource.getMetadata().getName(), name)) {
+            TenancyRules.Reserved admin = with.tenancy().adminDatabase();
+            throw StageFailure.permanent(READY, "ReservedDatabaseName", "database name '" + name + "' is reserved "
+                    + "for the operator's admin database (DoDatabase " + admin.namespace() + "/"
+                    + admin.resourceName() + ", which holds every organization's records); nothing was made and no "
+                    + "claim taken: delete this DoDatabase and create it again with another "
+                    + (resource.getSpec().getDatabaseName() == null ? "metadata.name or spec.databaseName"
+                    : "spec.databaseName"));
+        }
     }
 
     private static String secretName(DoDatabase resource) {
