@@ -49,11 +49,20 @@ public record TenancyRules(Set<String> gatewayKeyNamespaces, Set<String> adoptio
                 || adminDatabase.namespace().equals(namespace) && adminDatabase.resourceName().equals(resourceName);
     }
 
-    /** What a claim from {@code namespace} may take over, given what its resource asks for. */
-    public Adoption adoption(String namespace, ExistingData asked) {
+    /**
+     * What a claim of {@code databaseName} from {@code namespace} may take over, given what its resource asks for.
+     * The admin database never takes data another namespace retained (a tenant could have planted tables and
+     * triggers there): only its own namespace's, and, where KURATCHI_ADOPTION_NAMESPACES lists that namespace, data
+     * made outside the operator (kuratchi-sdk's admin database, being migrated).
+     */
+    public Adoption adoption(String namespace, String databaseName, ExistingData asked) {
         if (asked != ExistingData.Adopt) {
             return Adoption.NONE;
         }
-        return adoptionNamespaces.contains(namespace) ? Adoption.ANY : Adoption.SAME_NAMESPACE;
+        boolean listed = adoptionNamespaces.contains(namespace);
+        if (adminDatabase.databaseName().equals(databaseName)) {
+            return listed ? Adoption.SAME_NAMESPACE_OR_UNMANAGED : Adoption.SAME_NAMESPACE;
+        }
+        return listed ? Adoption.ANY : Adoption.SAME_NAMESPACE;
     }
 }

@@ -77,8 +77,10 @@ public final class AdminDatabase {
         admin.getSpec().setDatabaseName(name);
         admin.getSpec().setSchema(ChildDatabase.builtIn(Schemas.admin().name()));
         admin.getSpec().setDeletionPolicy(DeletionPolicy.Retain);
-        // A database of this name holding kuratchi-sdk's admin rows is the one teams migrate; taking it over is the
-        // platform team's decision, made by listing the operator's namespace in KURATCHI_ADOPTION_NAMESPACES.
+        // Its own data, retained by an earlier admin DoDatabase of this namespace, is taken back. A database of this
+        // name holding kuratchi-sdk's admin rows is the one teams migrate; taking it over is the platform team's
+        // decision, made by listing the operator's namespace in KURATCHI_ADOPTION_NAMESPACES. Data another namespace
+        // retained here is never taken, whatever is listed (TenancyRules#adoption).
         admin.getSpec().setExistingData(ExistingData.Adopt);
         return admin;
     }
