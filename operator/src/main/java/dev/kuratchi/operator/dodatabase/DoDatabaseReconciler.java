@@ -170,7 +170,12 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         a.databaseName = databaseName(resource);
         refuseReservedName(resource, a.databaseName);
         a.otherClaimants = context.getPrimaryCache().byIndex(DATABASE_INDEX, a.databaseName).stream()
-                .filter(other -> !other.getMetadata().getUid().equals(a.uid())).toList();
+                .filter(other -> !other.getMetadata().getUid().equals(a.uid()))
+                // One refused the admin database's name never holds it against the admin DoDatabase, whatever its
+                // status says (forged, or left from before the name was reserved); the gateway still has its say.
+                .filter(other -> with.tenancy().mayClaim(other.getMetadata().getNamespace(),
+                        other.getMetadata().getName(), a.databaseName))
+                .toList();
         String secretName = secretName(resource);
         TokenPolicy policy = tokenPolicy(resource);
         a.status.setDatabaseName(a.databaseName);

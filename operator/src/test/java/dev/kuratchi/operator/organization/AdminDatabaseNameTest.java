@@ -11,6 +11,7 @@ import dev.kuratchi.client.admin.Migration;
 import dev.kuratchi.client.admin.Owner;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabaseReconciler;
+import dev.kuratchi.operator.dodatabase.DoDatabaseStatus;
 import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.dodatabase.ExistingData;
 import dev.kuratchi.operator.support.EmulatorProcess;
@@ -36,7 +37,6 @@ class AdminDatabaseNameTest {
         assertThat(ready.getMessage()).contains("database name '" + ADMIN_DATABASE + "' is reserved",
                 "DoDatabase " + ADMIN_NAMESPACE + "/" + ADMIN_DATABASE, "nothing was made and no claim taken",
                 "create it again with another " + todo);
-        assertThat(refused.getStatus().getStorageId()).as("no claim").isNull();
         assertThat(refused.getStatus().getToken()).as("no token").isNull();
         assertThat(refused.getStatus().getConditions()).extracting(Condition::getType)
                 .containsExactly(DoDatabaseReconciler.READY);
@@ -55,6 +55,14 @@ class AdminDatabaseNameTest {
         }));
         dbs.create(SQUATTER, ADMIN_DATABASE, DoDatabases.builtIn("admin"));
         dbs.create(ADMIN_NAMESPACE, "second-admin", spec -> spec.setDatabaseName(ADMIN_DATABASE));
+        // And one whose status says it held the name (forged, or left from before the name was reserved), which
+        // would make a newcomer to the name wait for it.
+        dbs.create(SQUATTER, "forged", spec -> spec.setDatabaseName(ADMIN_DATABASE));
+        cluster.client().resources(DoDatabase.class).inNamespace(SQUATTER).withName("forged").editStatus(db -> {
+            db.setStatus(new DoDatabaseStatus());
+            db.getStatus().setStorageId("0123456789abcdef0123456789abcdef");
+            return db;
+        });
         try (OperatorHarness harness = new OperatorHarness(cluster, true, EmulatorProcess.start(), Map.of(
                 "KURATCHI_ADMIN_NAMESPACE", ADMIN_NAMESPACE,
                 "KURATCHI_ADOPTION_NAMESPACES", SQUATTER + "," + ADMIN_NAMESPACE,
@@ -66,6 +74,9 @@ class AdminDatabaseNameTest {
             assertRefused(dbs, SQUATTER, "innocent-looking", "spec.databaseName");
             assertRefused(dbs, SQUATTER, ADMIN_DATABASE, "metadata.name or spec.databaseName");
             assertRefused(dbs, ADMIN_NAMESPACE, "second-admin", "spec.databaseName");
+            assertRefused(dbs, SQUATTER, "forged", "spec.databaseName");
+            assertThat(List.of("innocent-looking", ADMIN_DATABASE)).allSatisfy(name -> assertThat(dbs.get(SQUATTER,
+                    name).getStatus().getStorageId()).as("no claim").isNull());
             assertThat(harness.client().secrets().inNamespace(SQUATTER).list().getItems()).as("no Secret").isEmpty();
             assertThat(harness.admin().info(ADMIN_DATABASE).owner()).as("the claim at the gateway")
                     .isEqualTo(new Owner(admin.getMetadata().getUid(), ADMIN_NAMESPACE, ADMIN_DATABASE));
