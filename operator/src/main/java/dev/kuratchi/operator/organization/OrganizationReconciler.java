@@ -538,7 +538,10 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             }
         }
         outcome.changes().forEach(change -> event(a.organization, EventRecorder.NORMAL, "CloudflareChanged", change));
-        if (verify && outcome.problems().stream().noneMatch(OrganizationResources.Problem::transientFailure)) {
+        // A pass that made or looked up everything (a new organization's first) is a verification: the next is one
+        // interval away, not at a random point of the first hour.
+        if (outcome.confirmed() || verify && outcome.problems().stream()
+                .noneMatch(OrganizationResources.Problem::transientFailure)) {
             verifications.checked(a.uid(), a.now);
         }
         writeConfigMap(a, context, outcome.configMapData(), false);

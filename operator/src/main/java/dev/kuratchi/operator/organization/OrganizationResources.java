@@ -225,8 +225,12 @@ public final class OrganizationResources {
     /**
      * What {@link #ensure} (or {@link #verify}) found and did: each kind, the ConfigMap's data, and what changed in
      * Cloudflare or status, one sentence each (for events; empty in a steady state).
+     *
+     * @param confirmed every resource in place was made, adopted or looked up in Cloudflare by this pass, none taken
+     *     from status on trust, and nothing failed: as good as a verification
      */
-    public record Outcome(Map<Kind, KindOutcome> kinds, Map<String, String> configMapData, List<String> changes) {
+    public record Outcome(Map<Kind, KindOutcome> kinds, Map<String, String> configMapData, List<String> changes,
+            boolean confirmed) {
         public Outcome {
             kinds = Map.copyOf(kinds);
             configMapData = Map.copyOf(configMapData);
@@ -384,6 +388,7 @@ public final class OrganizationResources {
     private static final class Pass {
         private Problem stoppedBy;
         private final List<String> changes = new ArrayList<>();
+        private boolean tookOnTrust;
     }
 
     private enum Step {
@@ -404,7 +409,8 @@ public final class OrganizationResources {
         for (Kind kind : Kind.values()) {
             kinds.put(kind, kind(pass, kind, slug, spec, policy, previous, verify));
         }
-        return new Outcome(kinds, configMapData(kinds), pass.changes);
+        boolean problems = kinds.values().stream().anyMatch(k -> k.problem() != null);
+        return new Outcome(kinds, configMapData(kinds), pass.changes, !pass.tookOnTrust && !problems);
     }
 
     private KindOutcome kind(Pass pass, Kind kind, String slug, ResourcesSpec spec, DeletionPolicy policy,
@@ -447,6 +453,7 @@ public final class OrganizationResources {
             boolean trusted = known != null && trusted(kind, slug, known);
             if (trusted && !verify) {
                 inPlace.add(known);
+                pass.tookOnTrust = true;
                 continue;
             }
             String cloudflareName = kind.cloudflareName(slug, name);

@@ -114,6 +114,10 @@ class OrganizationResourcesTest {
         assertThat(emulator().callsSince(since)).isEmpty();
         assertThat(outcome.kinds()).isEqualTo(first.kinds());
         assertThat(outcome.configMapData()).isEqualTo(first.configMapData());
+        // The first pass made everything, so it counts as a verification; the steady one took status on trust.
+        assertThat(first.confirmed()).isTrue();
+        assertThat(outcome.confirmed()).isFalse();
+        assertThat(resources.verify(slug, spec, DeletionPolicy.Delete, status(outcome)).confirmed()).isTrue();
     }
 
     @Test
