@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -23,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code local/run}, README's "Run it", run as a person runs it: with {@code --once} every example becomes Ready and a
- * Secret's token answers a real query; a second run finds the data; a run that keeps running refuses a second one on
- * its data and on its ports, and stops on SIGTERM; {@code --fresh} starts over. After every run no process, port or
+ * Secret's token answers a real query; a second run finds the data, takes a database of the user's own applied with
+ * the kubectl and kubeconfig it prints, refuses a second run on its data and on its ports, and stops on SIGTERM;
+ * {@code --fresh} starts over. After every run no process, port or
  * temporary file is left. The runs share one data directory, in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -111,8 +114,31 @@ class LocalModeE2ETest {
                     || !running.isAlive());
             String out = Files.readString(output);
             assertThat(out).contains("shop: 2 rows in items", "export KUBECONFIG=" + data().resolve("kube/kubeconfig"),
-                    "bin/kubectl", "kubectl get dodb,korg -A", "gateway           http://127.0.0.1:" + (BASE + 4) + "/kuratchi-do-internal",
+                    "kubectl get dodb,korg -A", "gateway           http://127.0.0.1:" + (BASE + 4) + "/kuratchi-do-internal",
                     "logs              " + data().resolve("logs/operator.log"));
+
+            // What the printed lines offer: kubectl with that kubeconfig, a database of one's own in a new namespace.
+            Matcher printed = Pattern.compile("(?m)^  kubectl {2,}(\\S+) ").matcher(out);
+            assertThat(printed.find()).as(out).isTrue();
+            Path kubectl = Path.of(printed.group(1));
+            Path mine = Files.writeString(work.resolve("mine.yaml"), """
+                    apiVersion: v1
+                    kind: Namespace
+                    metadata: {name: mine}
+                    ---
+                    apiVersion: kuratchi.dev/v1alpha1
+                    kind: DoDatabase
+                    metadata: {name: notes, namespace: mine}
+                    spec: {schema: {builtIn: organization}}
+                    """);
+            for (List<String> args : List.of(List.of("apply", "-f", mine.toString()), List.of("wait",
+                    "--for=condition=Ready", "dodb/notes", "-n", "mine", "--timeout=60s"))) {
+                ProcessBuilder call = new ProcessBuilder(Stream.concat(Stream.of(kubectl.toString()), args.stream())
+                        .toList());
+                call.environment().put("KUBECONFIG", data().resolve("kube/kubeconfig").toString());
+                Processes.Finished done = Processes.run(call, Duration.ofSeconds(90));
+                assertThat(done.exitCode()).as(done.stdout() + done.stderr()).isZero();
+            }
 
             Processes.Finished sameData = Processes.run(localRun(data(), "--once"), Duration.ofSeconds(30));
             assertThat(sameData.exitCode()).isEqualTo(1);
