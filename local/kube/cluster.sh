@@ -7,6 +7,10 @@
 #                           ports; print one JSON line {"kubeconfig", "server", "binDir", "auditLog", "stateDir"} when
 #                           /readyz answers; stop everything on SIGTERM, SIGINT or exit (no process, no port left)
 #   cluster.sh bin-dir      print where the binaries are (after build)
+#
+# With a state directory, `up` keeps etcd's data and reuses the certificates and the admin token found there (while
+# they stay valid for another day), so a kubeconfig handed out earlier keeps working. KURATCHI_KUBE_API_PORT,
+# KURATCHI_KUBE_ETCD_PORT and KURATCHI_KUBE_ETCD_PEER_PORT fix the ports (local/run does, so its URLs stay the same).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -50,11 +54,23 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-wait_for() { # url, seconds, curl args...
-  local url=$1 limit=$2
-  shift 2
+alive() { # pid: running, and not a zombie that exited and waits to be reaped (kill -0 would count it)
+  local stat
+  { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
+  stat=${stat##*) }
+  [[ $stat != Z* ]]
+}
+
+wait_for() { # url, seconds, log of the component started last, curl args...
+  local url=$1 limit=$2 component_log=$3
+  shift 3
   local deadline=$((SECONDS + limit))
   until curl -fsS -o /dev/null "$@" "$url" 2>/dev/null; do
+    # A component that cannot start (its port taken, say) says why at once rather than after the whole limit.
+    if ! alive "${PIDS[-1]}"; then
+      log "$(basename "$component_log" .log) exited: $(tail -n 2 "$component_log" | tr '\n' ' ')"
+      return 1
+    fi
     if [ $SECONDS -ge $deadline ]; then
       log "no answer from $url after ${limit}s"
       return 1
@@ -94,18 +110,23 @@ up() {
   trap 'exit 143' TERM
   trap 'exit 130' INT
 
-  local pki=$state/pki
-  log "certificates and keys in $pki"
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.crt" -subj /CN=kuratchi-test-ca \
-    -days 7 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -keyout "$pki/apiserver.key" -subj /CN=localhost -out "$pki/apiserver.csr" 2>/dev/null
-  openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 7 \
-    -extfile <(echo "subjectAltName=IP:127.0.0.1,DNS:localhost") -out "$pki/apiserver.crt" 2>/dev/null
-  openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
-  local admin_token
-  admin_token=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
-  echo "$admin_token,admin,admin-uid,\"system:masters\"" > "$pki/tokens.csv"
-  chmod 600 "$pki"/*.key "$pki/tokens.csv"
+  local pki=$state/pki admin_token
+  if [ -s "$pki/tokens.csv" ] && [ -s "$pki/sa.key" ] && [ -s "$pki/apiserver.key" ] \
+      && openssl x509 -checkend 86400 -noout -in "$pki/apiserver.crt" > /dev/null 2>&1; then
+    log "reusing the certificates and keys in $pki"
+    admin_token=$(cut -d, -f1 "$pki/tokens.csv")
+  else
+    log "certificates and keys in $pki"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/ca.key" -out "$pki/ca.crt" -subj /CN=kuratchi-test-ca \
+      -days 7 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout "$pki/apiserver.key" -subj /CN=localhost -out "$pki/apiserver.csr" 2>/dev/null
+    openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 7 \
+      -extfile <(echo "subjectAltName=IP:127.0.0.1,DNS:localhost") -out "$pki/apiserver.crt" 2>/dev/null
+    openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+    admin_token=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)
+    echo "$admin_token,admin,admin-uid,\"system:masters\"" > "$pki/tokens.csv"
+    chmod 600 "$pki"/*.key "$pki/tokens.csv"
+  fi
   cat > "$state/audit-policy.yaml" <<'POLICY'
 apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -117,14 +138,16 @@ rules:
 POLICY
 
   local etcd_port etcd_peer api_port
-  etcd_port=$(free_port); etcd_peer=$(free_port); api_port=$(free_port)
+  etcd_port=${KURATCHI_KUBE_ETCD_PORT:-$(free_port)}
+  etcd_peer=${KURATCHI_KUBE_ETCD_PEER_PORT:-$(free_port)}
+  api_port=${KURATCHI_KUBE_API_PORT:-$(free_port)}
   log "etcd on 127.0.0.1:$etcd_port"
   "$BIN_DIR/etcd" --data-dir "$state/etcd" --name default --unsafe-no-fsync=true --log-level=error \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
     --initial-cluster "default=http://127.0.0.1:$etcd_peer" > "$state/etcd.log" 2>&1 &
   PIDS+=($!)
-  wait_for "http://127.0.0.1:$etcd_port/health" 60
+  wait_for "http://127.0.0.1:$etcd_port/health" 60 "$state/etcd.log"
 
   log "kube-apiserver on https://127.0.0.1:$api_port"
   "$BIN_DIR/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" --cert-dir "$pki" \
@@ -137,7 +160,7 @@ POLICY
     --audit-policy-file "$state/audit-policy.yaml" --audit-log-path "$state/audit.log" --audit-log-format json \
     --allow-privileged=true > "$state/apiserver.log" 2>&1 &
   PIDS+=($!)
-  wait_for "https://127.0.0.1:$api_port/readyz" 180 --cacert "$pki/ca.crt"
+  wait_for "https://127.0.0.1:$api_port/readyz" 180 "$state/apiserver.log" --cacert "$pki/ca.crt"
 
   local kubeconfig=$state/kubeconfig
   cat > "$kubeconfig" <<KUBECONFIG

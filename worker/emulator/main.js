@@ -125,6 +125,13 @@ if (flags.help) {
   process.exit(0);
 }
 
+// Miniflare keeps scratch files (cache, workflows) in a directory of its own under os.tmpdir() and removes it on
+// dispose() without waiting, so an exit right after leaves one behind for every script that ran. They go in a
+// directory of the emulator's instead, removed as the process exits, however it exits.
+const scratchDir = mkdtempSync(join(tmpdir(), "cf-emulator-scratch-"));
+process.env.TMPDIR = scratchDir;
+process.on("exit", () => rmSync(scratchDir, { recursive: true, force: true }));
+
 let config;
 let temporaryDataDir;
 let emulator;

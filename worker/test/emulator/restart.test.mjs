@@ -31,10 +31,13 @@ function childrenOf(pid) {
 
 test("restart with the same data directory keeps scripts, resources and Durable Object data", async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), "cf-emulator-restart-"));
+  // A TMPDIR of its own, to see that a stop leaves nothing there (Miniflare keeps scratch files under it).
+  const scratch = mkdtempSync(join(tmpdir(), "cf-emulator-tmpdir-"));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  t.after(() => rmSync(scratch, { recursive: true, force: true }));
   const args = ["--data-dir", dataDir, "--api-token", TOKEN, "--subdomain", "restart-test"];
 
-  const first = await spawnEmulator(args);
+  const first = await spawnEmulator(args, { env: { ...process.env, TMPDIR: scratch } });
   const api = new CloudflareApi(first.info, TOKEN);
   assert.equal(first.info.subdomain, "restart-test");
   assert.match(first.info.apiUrl, /^http:\/\/127\.0\.0\.1:\d+\/client\/v4$/);
@@ -54,6 +57,7 @@ test("restart with the same data directory keeps scripts, resources and Durable 
     assert.equal(await first.stop("SIGTERM"), 0, first.stderr());
   }
   for (const pid of runtimePids) assert.ok(!existsSync(`/proc/${pid}`), `workerd ${pid} was left running`);
+  assert.deepEqual(readdirSync(scratch), [], "a stop leaves no temporary file");
   await assert.rejects(fetch(`${first.info.workersUrl}/kuratchi-do-internal/health`), "the port is closed");
 
   const second = await spawnEmulator(args);

@@ -79,9 +79,10 @@ export function gatewayUpload({ apiKey, migrations = true, modules = workerModul
 }
 
 /** Starts `node emulator/main.js` as a child process and resolves with it and its ready line. */
-export async function spawnEmulator(args) {
+export async function spawnEmulator(args, { env = process.env } = {}) {
   const child = spawn(process.execPath, [new URL("../../emulator/main.js", import.meta.url).pathname, "--quiet", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    env,
   });
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
