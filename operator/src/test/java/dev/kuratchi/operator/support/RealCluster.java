@@ -83,6 +83,11 @@ public final class RealCluster implements TestCluster {
         return Path.of(info.get("kubeconfig").asText());
     }
 
+    /** Where kubectl and the cluster's other binaries are, for commands that call kubectl by name. */
+    public Path binDir() {
+        return Path.of(info.get("binDir").asText());
+    }
+
     public Path auditLog() {
         return Path.of(info.get("auditLog").asText());
     }
