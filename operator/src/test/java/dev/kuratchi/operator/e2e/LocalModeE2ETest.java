@@ -91,8 +91,9 @@ class LocalModeE2ETest {
         String out = once().stdout();
 
         // A test run never builds: Maven made the jar just before, and the cluster's binaries are cached.
-        assertThat(out).contains("build: Maven: operator/target/kuratchi-operator-", "is up to date",
-                "build: npm: worker/node_modules is up to date", "build: Kubernetes: binaries cached in");
+        assertThat(out).containsPattern("build: Maven: operator/target/kuratchi-operator-\\S+\\.jar and "
+                        + "examples/app/target/kuratchi-example-app\\.jar are up to date")
+                .contains("build: npm: worker/node_modules is up to date", "build: Kubernetes: binaries cached in");
         assertThat(out).containsPattern("korg default/acme +True +acme +acme-db +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ")
                 .containsPattern("dodb default/shop +True +shop +shop-db +\\d{4}-")
                 .containsPattern("dodb kuratchi-system/kuratchi-admin +True");
