@@ -153,6 +153,12 @@ class LocalModeE2ETest {
         assertThat(out).containsPattern("korg default/acme +True +acme +acme-db +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ")
                 .containsPattern("dodb default/shop +True +shop +shop-db +\\d{4}-")
                 .containsPattern("dodb kuratchi-system/kuratchi-admin +True");
+        // Every example is in the table, the Deployment too, which never becomes Ready here and was not waited for.
+        assertThat(out).containsPattern("cm default/shop-migrations +- +shop +- +-\n")
+                .containsPattern("deploy default/shop-app +0/1 +shop +shop-db +\\d{4}-")
+                .containsPattern("svc default/shop-app +- +- +- +-\n")
+                .contains("Deployments do not run in local mode (it has no kubelet); run the app on the host instead, "
+                        + "while local/run runs: " + APP_COMMAND + data().resolve("volumes/default/shop-db"));
         assertThat(out).contains("shop: 1 row in items (this run added one",
                 "acme: users ann@acme.example (owner)", "--once: everything worked");
         assertThat(out).containsPattern("status table after \\d+\\.\\d s");
