@@ -727,15 +727,31 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     // ---- deletion
 
     /**
-     * Deletes (Delete) or releases (Retain) the organization's Cloudflare resources and deletes or archives its admin
-     * rows, when the admin database shows they are this organization's; then deletes its ConfigMap and its child,
-     * and goes only once the child is gone: the child's finalizer releases the database at the gateway, which ends
-     * every token issued for it, so an organization that is gone has no token left working. Something already gone
-     * counts as deleted; every step may run again.
+     * Deletes the child first: its finalizer releases the database at the gateway, which ends every token issued for
+     * it, so no token of the organization keeps working while the rest of the deletion waits (for a bucket to be
+     * emptied, say). Then deletes (Delete) or releases (Retain) the organization's Cloudflare resources and deletes
+     * or archives its admin rows, when the admin database binds them to this organization, and deletes its ConfigMap;
+     * the finalizer goes only once all that is done and the child is gone. Something already gone counts as deleted;
+     * every step may run again.
      */
     @Override
     public DeleteControl cleanup(KuratchiOrganization organization, Context<KuratchiOrganization> context) {
         try {
+            Optional<DoDatabase> database = child.getSecondaryResource(organization, context)
+                    .filter(db -> ChildDatabase.ownedBy(db, organization));
+            if (database.isPresent() && database.get().getMetadata().getDeletionTimestamp() == null) {
+                // The child erases or keeps the data by its own deletionPolicy: the organization's, also when it was
+                // changed just before the deletion and no reconcile passed it on yet.
+                DeletionPolicy policy = policy(organization.getSpec());
+                DoDatabase current = database.get();
+                if (current.getSpec().getDeletionPolicy() != policy) {
+                    current = context.getClient().resource(current).edit(db -> {
+                        db.getSpec().setDeletionPolicy(policy);
+                        return db;
+                    });
+                }
+                context.getClient().resource(current).delete();
+            }
             Optional<Duration> wait = retire(organization, context);
             if (wait.isPresent()) {
                 return DeleteControl.noFinalizerRemoval().rescheduleAfter(wait.get());
@@ -743,21 +759,7 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             // Kubernetes objects: a real cluster's garbage collector takes them by their owner references too.
             configMap.getSecondaryResource(organization, context).filter(cm -> ownedBy(cm, organization))
                     .ifPresent(cm -> context.getClient().resource(cm).delete());
-            Optional<DoDatabase> database = child.getSecondaryResource(organization, context)
-                    .filter(db -> ChildDatabase.ownedBy(db, organization));
             if (database.isPresent()) {
-                if (database.get().getMetadata().getDeletionTimestamp() == null) {
-                    // The child erases or keeps the data by its own deletionPolicy: the organization's, also when it
-                    // was changed just before the deletion and no reconcile passed it on yet.
-                    DeletionPolicy policy = policy(organization.getSpec());
-                    if (database.get().getSpec().getDeletionPolicy() != policy) {
-                        database = Optional.of(context.getClient().resource(database.get()).edit(db -> {
-                            db.getSpec().setDeletionPolicy(policy);
-                            return db;
-                        }));
-                    }
-                    context.getClient().resource(database.get()).delete();
-                }
                 // Its deletion wakes this resource again; the recheck is a safety net.
                 return DeleteControl.noFinalizerRemoval().rescheduleAfter(RECHECK);
             }

@@ -53,10 +53,11 @@
  *   <li><b>Cloudflare resources.</b> {@link dev.kuratchi.operator.organization.OrganizationResources}: made only with
  *   {@code ensure*} (adopting what a crashed attempt made), no call in a steady state, a removed name deleted or
  *   released under the name derived again (never a name or id taken from status), and the ConfigMap's keys.</li>
- *   <li><b>Deletion</b> with a finalizer: Cloudflare resources deleted ({@code Delete}) or released ({@code Retain}),
- *   admin rows removed or archived, the ConfigMap and the child deleted; the organization goes only once the child
- *   is gone, whose own finalizer retires the database at the gateway, which ends every token either way. Something
- *   already gone counts as deleted; every step may run again.</li>
+ *   <li><b>Deletion</b> with a finalizer: the child deleted first (its own finalizer retires the database at the
+ *   gateway, which ends every token either way, so none keeps working while the rest waits), then Cloudflare
+ *   resources deleted ({@code Delete}) or released ({@code Retain}), admin rows removed or archived, the ConfigMap
+ *   deleted; the organization goes only once all of it is done and the child is gone. Something already gone counts
+ *   as deleted; every step may run again.</li>
  *   <li><b>Failures and the steady state</b> as the DoDatabase reconciler: a condition per part with a reason and a
  *   message that says what to do, Ready the first failing part's; what a person must fix is not retried (a touch of
  *   the organization, which is not generation-aware, asks again), what someone else must change is rechecked, what

@@ -41,6 +41,22 @@ class OrganizationLifecycleTest {
         harness.close();
     }
 
+    /**
+     * Cloudflare answers {@code status} to the next {@code count} deletions of an R2 bucket (409: it holds objects);
+     * the caller clears the fault.
+     */
+    private static void refuseBucketDeletion(int status, int count) {
+        harness.emulator().fault("{\"method\": \"DELETE\", \"path\": \"/accounts/*/r2/buckets/*\", \"kind\": "
+                + "\"status\", \"status\": " + status + ", \"count\": " + count + "}");
+    }
+
+    /** Deletes the organization and waits until its cleanup reports Cloudflare in the way. */
+    private static void deleteUntilCloudflareBlocksIt(String namespace, String name) {
+        orgs.delete(namespace, name);
+        await().atMost(Duration.ofSeconds(30)).until(() -> orgs.events(namespace, name).stream()
+                .anyMatch(e -> e.startsWith("Warning/CloudflareCleanupBlocked: ")));
+    }
+
     @Test
     void anOrganizationWithOwnerAndEveryResourceKindBecomesReadyWithOneRowOfEachKind() {
         orgs.create("acme", "acme-corp", owner("ann@acme.example").andThen(resources(ALL_KINDS)).andThen(spec -> {
@@ -258,12 +274,9 @@ class OrganizationLifecycleTest {
         orgs.create("stubborn", "stubborn", resources("{\"r2\": true}")
                 .andThen(spec -> spec.setDeletionPolicy(DeletionPolicy.Delete)));
         orgs.awaitReady("stubborn", "stubborn");
-        harness.emulator().fault("{\"method\": \"DELETE\", \"path\": \"/accounts/*/r2/buckets/*\", \"kind\": "
-                + "\"status\", \"status\": 503, \"count\": 12}");
+        refuseBucketDeletion(503, 12);
         try {
-            orgs.delete("stubborn", "stubborn");
-            await().atMost(Duration.ofSeconds(30)).until(() -> orgs.events("stubborn", "stubborn").stream()
-                    .anyMatch(e -> e.startsWith("Warning/CloudflareCleanupBlocked: ")));
+            deleteUntilCloudflareBlocksIt("stubborn", "stubborn");
             assertThat(orgs.get("stubborn", "stubborn")).as("waits for Cloudflare").isNotNull();
             assertThat(orgs.cloudflareCount(Kind.R2, "stubborn", "default")).isOne();
         } finally {
@@ -271,6 +284,32 @@ class OrganizationLifecycleTest {
         }
         orgs.awaitGone("stubborn", "stubborn");
         assertThat(orgs.cloudflareCount(Kind.R2, "stubborn", "default")).isZero();
+    }
+
+    @Test
+    void aDeletionBlockedInCloudflareEndsTheOrganizationsTokensAtOnceAndFinishesOnceUnblocked() {
+        orgs.create("blocked", "blocked", resources("{\"r2\": true}")
+                .andThen(spec -> spec.setDeletionPolicy(DeletionPolicy.Delete)));
+        KuratchiOrganization ready = orgs.awaitReady("blocked", "blocked");
+        GatewayClient app = orgs.database("blocked", "blocked");
+        refuseBucketDeletion(409, Integer.MAX_VALUE);
+        try {
+            deleteUntilCloudflareBlocksIt("blocked", "blocked");
+            // The child went first: its release at the gateway ends every token, whatever the rest waits for.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> DoDatabases.assertRevoked(app));
+            assertThat(orgs.child("blocked", "blocked")).isNull();
+            assertThat(orgs.get("blocked", "blocked")).as("the finalizer waits for Cloudflare").isNotNull();
+            assertThat(orgs.cloudflareCount(Kind.R2, "blocked", "default")).isOne();
+            assertThat(orgs.adminRowCounts(ready.getStatus().getOrganizationId())).as("the rows go last")
+                    .containsEntry("organizations", 1);
+        } finally {
+            harness.emulator().clearFaults();
+        }
+        // The bucket emptied: a touch asks the operator to look again now rather than at its next recheck.
+        orgs.annotate("blocked", "blocked", "kuratchi.dev/retry", "1");
+        orgs.awaitGone("blocked", "blocked");
+        assertThat(orgs.cloudflareCount(Kind.R2, "blocked", "default")).isZero();
+        assertThat(orgs.adminRowCounts(ready.getStatus().getOrganizationId()).values()).containsOnly(0);
     }
 
     @Test
