@@ -88,16 +88,16 @@ public final class OperatorFactory {
         Function<URI, AdminClient> adminClients =
                 endpoint -> admins.computeIfAbsent(endpoint, e -> new AdminClient(e, config.gatewayKey(), transport));
         EventRecorder events = new EventRecorder(client, clock, "kuratchi-operator");
+        TenancyRules tenancy = new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces());
         DoDatabaseReconciler dodatabases = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(deployer,
                 adminClients,
                 List.copyOf(keys), clock, config.revocationGracePeriod(), config.storageCheckInterval(),
-                new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces()),
-                events, new OperatorMetrics(registry, clock)));
+                tenancy, events, new OperatorMetrics(registry, clock)));
 
         OrganizationReconciler organizations = new OrganizationReconciler(new OrganizationReconciler.Collaborators(
                 deployer, new GatewayAccess(adminClients, new Tokens(config.gatewayKey(), clock), transport, clock),
                 new OrganizationResources(new CloudflareResources(cloudflare)),
-                new AdminDatabase(config.adminNamespace(), config.adminDatabaseName()), events, clock,
+                new AdminDatabase(config.adminNamespace(), config.adminDatabaseName()), tenancy, events, clock,
                 OrganizationReconciler.VERIFY_INTERVAL));
 
         Operator operator = new Operator(overrider -> {

@@ -13,6 +13,7 @@ import dev.kuratchi.operator.dodatabase.ExistingData;
 import dev.kuratchi.operator.dodatabase.GatewayFailures;
 import dev.kuratchi.operator.dodatabase.StageFailure;
 import dev.kuratchi.operator.dodatabase.StorageChecks;
+import dev.kuratchi.operator.dodatabase.TenancyRules;
 import dev.kuratchi.operator.dodatabase.TokenSecret;
 import dev.kuratchi.operator.dodatabase.TokenStatus;
 import dev.kuratchi.operator.events.EventRecorder;
@@ -63,9 +64,12 @@ import org.slf4j.LoggerFactory;
  * Nothing is touched in the admin database before the gateway confirms that this organization's child holds the
  * database's claim (a second organization with the slug as its database name is AlreadyManaged and stops there),
  * and nothing in Cloudflare before the admin database holds this organization's row for the slug (organizationSlug
- * is unique there, so a second organization with the slug and a database name of its own stops at SlugTaken). The
- * finalizer deletes Cloudflare resources and admin rows only when the admin database shows that row is this
- * organization's (by uid, or an adopted row it remembers): never from status alone, which others may write.
+ * is unique there, so a second organization with the slug and a database name of its own stops at SlugTaken). Which
+ * organization a resource holds is the admin database's {@code kuratchiOwners} table's to say ({@link AdminRecords}),
+ * written with the rows: rows of an organization held by another resource are never taken over, and rows nobody
+ * holds only by the rule DoDatabase follows for data ({@link TenancyRules}). The finalizer deletes Cloudflare
+ * resources and admin rows only when that table binds the slug's organization to this resource's uid: never from
+ * status, which others may write, and a status that was lost loses nothing.
  *
  * <h2>Failures</h2>
  * A problem only a person can fix is a condition and no retry (checked again at the next verification, or at once
@@ -101,16 +105,17 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     static final Duration RECHECK = Duration.ofMinutes(1);
     private static final String ADMIN_SOURCE = "admin-database";
     private static final String SECRET_SOURCE = "token-secrets";
-    private static final String UID_INDEX = "uid";
     private static final Logger LOG = LoggerFactory.getLogger(OrganizationReconciler.class);
 
     /**
      * What the reconciler works with.
      *
+     * @param tenancy what namespaces may adopt (the rule DoDatabase follows), for admin rows nobody holds
      * @param verifyInterval how often each organization's Cloudflare resources are looked up ({@link #VERIFY_INTERVAL})
      */
     public record Collaborators(GatewayDeployer deployer, GatewayAccess access, OrganizationResources resources,
-            AdminDatabase adminDatabase, EventRecorder events, Clock clock, Duration verifyInterval) {}
+            AdminDatabase adminDatabase, TenancyRules tenancy, EventRecorder events, Clock clock,
+            Duration verifyInterval) {}
 
     private final Collaborators with;
     private final ChildDatabase child = new ChildDatabase();
@@ -125,7 +130,6 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     @Override
     public List<EventSource<?, KuratchiOrganization>> prepareEventSources(
             EventSourceContext<KuratchiOrganization> context) {
-        context.getPrimaryCache().addIndexer(UID_INDEX, org -> List.of(org.getMetadata().getUid()));
         AdminDatabase admin = with.adminDatabase();
         // The admin DoDatabase: organizations still waiting for it are woken when it changes.
         var adminDatabase = new InformerEventSource<>(InformerEventSourceConfiguration.from(DoDatabase.class,
@@ -391,12 +395,15 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         TokenStatus token = database.getStatus().getToken();
         String tokenText = Boolean.TRUE.equals(a.spec().getStoreTokenInAdminDatabase())
                 ? tokenText(context, database, databaseName, token.id()) : null;
-        AdminRows rows = new AdminRows(a.uid(), remembered(a, context), a.spec().getOrganizationName(), slug,
-                a.spec().getEmail(), databaseName, token.id(), Instant.parse(token.notAfter()).toEpochMilli(),
-                tokenText, routedEmail);
+        String namespace = a.organization.getMetadata().getNamespace();
+        AdminRows rows = new AdminRows(a.uid(), namespace, a.organization.getMetadata().getName(),
+                a.spec().getOrganizationName(), slug, a.spec().getEmail(), databaseName, token.id(),
+                Instant.parse(token.notAfter()).toEpochMilli(), tokenText, routedEmail);
+        AdminRecords.Adopting adopting = new AdminRecords.Adopting(a.spec().getExistingData() == ExistingData.Adopt,
+                with.tenancy().adoption(namespace, ExistingData.Adopt));
         AdminRecords.Outcome written;
         try {
-            written = ensureRows(a, context, records, rows);
+            written = records.ensure(rows, adopting);
         } catch (AdminRecords.Conflict conflict) {
             throw "RowsRefused".equals(conflict.reason())
                     ? StageFailure.transientFailure(ADMIN_RECORDS, conflict.reason(), conflict.getMessage(), null)
@@ -415,44 +422,6 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         a.conditions.set(ADMIN_RECORDS, TRUE, "InPlace", "organization " + written.organizationId() + " is recorded in "
                 + where + " with token " + token.id() + (tokenText != null ? " (the token itself too, as "
                 + "spec.storeTokenInAdminDatabase asks)" : ""));
-    }
-
-    /**
-     * Writes the rows. With existingData: Adopt, an organization row holding the slug is taken over, but never one
-     * of another live KuratchiOrganization (its id is that organization's uid): adoption is for kuratchi-sdk's rows
-     * and for those a deleted organization retained.
-     */
-    private AdminRecords.Outcome ensureRows(Attempt a, Context<KuratchiOrganization> context, AdminRecords records,
-            AdminRows rows) {
-        try {
-            return records.ensure(rows, false);
-        } catch (AdminRecords.Conflict conflict) {
-            boolean adoptable = "SlugTaken".equals(conflict.reason()) || "DatabaseNameTaken".equals(conflict.reason());
-            if (a.spec().getExistingData() != ExistingData.Adopt || !adoptable) {
-                throw conflict;
-            }
-            Optional<KuratchiOrganization> holder = liveOrganization(context, conflict.existingId(), a.uid());
-            if (holder.isPresent()) {
-                throw StageFailure.permanent(ADMIN_RECORDS, "SlugTaken", "the admin database's row for slug "
-                        + rows.slug() + " is organization " + holder.get().getMetadata().getNamespace() + "/"
-                        + holder.get().getMetadata().getName() + "'s, which exists: existingData: Adopt takes over "
-                        + "rows nobody manages (kuratchi-sdk's, or a deleted organization's), never another "
-                        + "organization's; choose another slug");
-            }
-            return records.ensure(rows, true);
-        }
-    }
-
-    /** status.organizationId, unless it names another live organization (status is writable by others). */
-    private static String remembered(Attempt a, Context<KuratchiOrganization> context) {
-        String remembered = a.status.getOrganizationId();
-        return remembered == null || liveOrganization(context, remembered, a.uid()).isPresent() ? null : remembered;
-    }
-
-    private static Optional<KuratchiOrganization> liveOrganization(Context<KuratchiOrganization> context, String uid,
-            String ours) {
-        return uid == null || uid.equals(ours) ? Optional.empty()
-                : context.getPrimaryCache().byIndex(UID_INDEX, uid).stream().findFirst();
     }
 
     /** The admin DoDatabase from the informer cache, created when missing; stops this reconcile until it is Ready. */
@@ -802,12 +771,10 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         URI endpoint = deploy(ADMIN_RECORDS);
         AdminRecords records = new AdminRecords(open(ADMIN_RECORDS, endpoint, with.adminDatabase().databaseName(),
                 admin.get().getMetadata().getUid()), with.clock());
-        String remembered = status.getOrganizationId() == null
-                || liveOrganization(context, status.getOrganizationId(), organization.getMetadata().getUid())
-                .isPresent() ? null : status.getOrganizationId();
-        Optional<String> held = records.heldOrganization(slug, organization.getMetadata().getUid(), remembered);
+        String uid = organization.getMetadata().getUid();
+        Optional<String> held = records.heldOrganization(slug, uid);
         if (held.isEmpty()) {
-            return Optional.empty(); // never held the slug (or already deleted): nothing of it is this one's
+            return Optional.empty(); // holds nothing of the slug (never did, or retired it already)
         }
         OrganizationResources.Cleanup cloudflare = with.resources().deleteAll(slug, spec.getResources(), status,
                 policy(spec));
@@ -824,7 +791,7 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             return Optional.of(cloudflare.problems().stream().map(OrganizationResources.Problem::retryAfter)
                     .filter(Objects::nonNull).min(Comparator.naturalOrder()).orElse(RECHECK));
         }
-        if (records.retire(held.get(), policy(spec))) {
+        if (records.retire(uid, policy(spec))) {
             event(organization, EventRecorder.NORMAL, "AdminRecordsRetired", "organization " + held.get() + " "
                     + (policy(spec) == DeletionPolicy.Delete ? "deleted from" : "archived in") + " the admin database "
                     + with.adminDatabase().databaseName());

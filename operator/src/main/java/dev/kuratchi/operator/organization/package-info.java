@@ -38,10 +38,13 @@
  *   the slug. The reconcile goes: child DoDatabase Ready, then the gateway confirms the child holds the database's
  *   claim (a second organization with the slug as database name stops here: AlreadyManaged), then the owner, then
  *   the admin rows, whose unique {@code organizationSlug} locks the slug (a second organization with the slug and a
- *   database of its own stops here: SlugTaken; existingData: Adopt takes over rows nobody manages, never those of
- *   a live organization), and only then Cloudflare. Status is never trusted for anything destructive: the finalizer
- *   deletes Cloudflare resources and retires rows only when the admin database holds this organization's row for
- *   the slug (by uid, or an adopted row it remembers that is no live organization's).</li>
+ *   database of its own stops here: SlugTaken), and only then Cloudflare. The admin database's own table
+ *   {@code kuratchiOwners} (migration 0002 of the built-in admin schema), written in the rows' batch, binds each
+ *   organization to the resource holding it (uid, namespace) or, once that is deleted with Retain, to the
+ *   namespace that retained it: rows another resource holds are never taken over, and rows nobody holds only by
+ *   DoDatabase's adoption rule (its own namespace's with existingData: Adopt; kuratchi-sdk's and other namespaces'
+ *   only from a namespace KURATCHI_ADOPTION_NAMESPACES lists). Status is never trusted for anything: the finalizer
+ *   deletes Cloudflare resources and retires rows only of the organization that table binds to the uid.</li>
  *   <li><b>Owner.</b> Inserted once into the organization database ({@code users}, role owner, id derived from the
  *   uid; a user already holding the email is adopted as it is; a changed email is reported, never a second owner:
  *   {@link OwnerRecord}), and routed in {@code organizationUsers}. The operator writes there with a short-lived

@@ -32,7 +32,9 @@ class OrganizationLifecycleTest {
 
     @BeforeAll
     static void start() {
-        harness = new OperatorHarness(Map.of("KURATCHI_ADMIN_NAMESPACE", Organizations.ADMIN_NAMESPACE));
+        // "migrate" may adopt kuratchi-sdk's organizations.
+        harness = new OperatorHarness(Map.of("KURATCHI_ADMIN_NAMESPACE", Organizations.ADMIN_NAMESPACE,
+                "KURATCHI_ADOPTION_NAMESPACES", "migrate"));
         orgs = new Organizations(harness.client(), harness.emulator());
     }
 
@@ -310,6 +312,39 @@ class OrganizationLifecycleTest {
         orgs.awaitGone("blocked", "blocked");
         assertThat(orgs.cloudflareCount(Kind.R2, "blocked", "default")).isZero();
         assertThat(orgs.adminRowCounts(ready.getStatus().getOrganizationId()).values()).containsOnly(0);
+    }
+
+    @Test
+    void anAdoptedOrganizationWhoseStatusWasLostDeletesWhatItHolds() {
+        // An organization of its own first, so that the admin database exists to hold kuratchi-sdk's row.
+        orgs.create("migrate", "first", spec -> { });
+        orgs.awaitReady("migrate", "first");
+        orgs.adminDatabase().exec("INSERT INTO organizations (id, organizationName, organizationSlug, status) "
+                + "VALUES ('sdk-org-migrated', 'Migrated', 'migrated', 'active')");
+        orgs.create("migrate", "migrated", resources("{\"kv\": true, \"r2\": true}").andThen(spec -> {
+            spec.setExistingData(dev.kuratchi.operator.dodatabase.ExistingData.Adopt);
+            spec.setDeletionPolicy(DeletionPolicy.Delete);
+        }));
+        assertThat(orgs.awaitReady("migrate", "migrated").getStatus().getOrganizationId()).isEqualTo("sdk-org-migrated");
+        refuseBucketDeletion(409, Integer.MAX_VALUE);
+        try {
+            deleteUntilCloudflareBlocksIt("migrate", "migrated");
+            // Status lost mid-deletion: it named the adopted organization, which is not the uid.
+            harness.client().resources(KuratchiOrganization.class).inNamespace("migrate").withName("migrated")
+                    .editStatus(o -> {
+                        o.setStatus(new OrganizationStatus());
+                        return o;
+                    });
+            await().atMost(Duration.ofSeconds(10)).until(() -> orgs.get("migrate", "migrated").getStatus()
+                    .getOrganizationId() == null);
+        } finally {
+            harness.emulator().clearFaults();
+        }
+        orgs.annotate("migrate", "migrated", "kuratchi.dev/retry", "1");
+        orgs.awaitGone("migrate", "migrated");
+        assertThat(orgs.cloudflareCount(Kind.KV, "migrated", "default")).isZero();
+        assertThat(orgs.cloudflareCount(Kind.R2, "migrated", "default")).isZero();
+        assertThat(orgs.adminRowCounts("sdk-org-migrated").values()).as("the adopted rows, deleted").containsOnly(0);
     }
 
     @Test
