@@ -103,6 +103,8 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     public static final Duration VERIFY_INTERVAL = Duration.ofHours(1);
     /** When something someone else must change (a name taken, a database not ready) is looked at again. */
     static final Duration RECHECK = Duration.ofMinutes(1);
+    /** How long a deletion waits for the child to finish applying a change before it deletes the child anyway. */
+    static final Duration CHILD_SETTLE_LIMIT = Duration.ofSeconds(10);
     private static final String ADMIN_SOURCE = "admin-database";
     private static final String SECRET_SOURCE = "token-secrets";
     private static final Logger LOG = LoggerFactory.getLogger(OrganizationReconciler.class);
@@ -121,6 +123,8 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     private final ChildDatabase child = new ChildDatabase();
     private final CloudflareConfigMap configMap = new CloudflareConfigMap();
     private final StorageChecks verifications;
+    /** Organizations being deleted whose child is applying a change: since when (see {@link #settling}). */
+    private final Map<String, Instant> childSettling = new java.util.concurrent.ConcurrentHashMap<>();
 
     public OrganizationReconciler(Collaborators with) {
         this.with = with;
@@ -696,9 +700,9 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     // ---- deletion
 
     /**
-     * Deletes the child first: its finalizer releases the database at the gateway, which ends every token issued for
-     * it, so no token of the organization keeps working while the rest of the deletion waits (for a bucket to be
-     * emptied, say). Then deletes (Delete) or releases (Retain) the organization's Cloudflare resources and deletes
+     * Deletes the child first (once it has applied its last change, for a few seconds at most: {@link #settling}): its
+     * finalizer releases the database at the gateway, which ends every token issued for it, so no token of the
+     * organization keeps working while the rest of the deletion waits (for a bucket to be emptied, say). Then deletes (Delete) or releases (Retain) the organization's Cloudflare resources and deletes
      * or archives its admin rows, when the admin database binds them to this organization, and deletes its ConfigMap;
      * the finalizer goes only once all that is done and the child is gone. Something already gone counts as deleted;
      * every step may run again.
@@ -718,6 +722,10 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
                         db.getSpec().setDeletionPolicy(policy);
                         return db;
                     });
+                }
+                Optional<Duration> settling = settling(organization, current);
+                if (settling.isPresent()) {
+                    return DeleteControl.noFinalizerRemoval().rescheduleAfter(settling.get());
                 }
                 context.getClient().resource(current).delete();
             }
@@ -739,9 +747,32 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             throw e;
         }
         verifications.forget(organization.getMetadata().getUid());
+        childSettling.remove(organization.getMetadata().getUid());
         Optional.ofNullable(organization.getStatus()).map(OrganizationStatus::getDatabaseName)
                 .ifPresent(with.access()::forget);
         return DeleteControl.defaultDelete();
+    }
+
+    /**
+     * How long to wait before deleting the child while it is still applying a change of its spec (its controller has
+     * not written the status of its generation yet; the organization's own last change of the deletionPolicy, say).
+     * Deleted meanwhile, its controller can miss the deletion: JOSDK drops a change of an object that reaches it
+     * while it writes that object's status, when what it wrote already holds the change, and then nothing makes it
+     * look again before its next scheduled look, so the child's tokens would keep working until then. Its status write
+     * wakes this organization; after {@link #CHILD_SETTLE_LIMIT} the child is deleted anyway.
+     */
+    private Optional<Duration> settling(KuratchiOrganization organization, DoDatabase child) {
+        String uid = organization.getMetadata().getUid();
+        Long generation = child.getMetadata().getGeneration();
+        boolean applying = generation != null && (child.getStatus() == null
+                || !generation.equals(child.getStatus().getObservedGeneration()));
+        Instant now = with.clock().instant();
+        Instant since = applying ? childSettling.computeIfAbsent(uid, u -> now) : now;
+        if (!applying || !now.isBefore(since.plus(CHILD_SETTLE_LIMIT))) {
+            childSettling.remove(uid);
+            return Optional.empty();
+        }
+        return Optional.of(Duration.ofSeconds(2));
     }
 
     /** Cloudflare resources and admin rows; a time to look again when that cannot be finished now. */
