@@ -261,12 +261,18 @@ export class KuratchiDoInternal extends DurableObject {
       .map((row) => row.name);
   }
 
-  /** The 409 for a claim of a database holding data that `adopt` does not allow taking over, or null. */
+  /**
+   * The 409 for a claim of a database holding data that `adopt` does not allow taking over, or null. Data is
+   * `retained` by the last owner that kept it at its release (retire without wipe), or `unmanaged`: written before
+   * any claim, which only kuratchi-sdk's Worker or a holder of the gateway key could do.
+   */
   adoptionRefusal(owner, adopt) {
     const retainedBy = this.kv.get(RETAINED_BY);
     const sameNamespace = retainedBy?.namespace === owner.namespace;
-    if (adopt === "any" || (adopt === "sameNamespace" && sameNamespace)) return null;
     const origin = retainedBy === undefined ? "unmanaged" : "retained";
+    if (adopt === "any") return null;
+    if ((adopt === "sameNamespace" || adopt === "sameNamespaceOrUnmanaged") && sameNamespace) return null;
+    if (adopt === "sameNamespaceOrUnmanaged" && origin === "unmanaged") return null;
     const whose = origin === "retained" ? "kept by a resource that managed it before" : "created outside the operator";
     return failure(409, "database_exists", `Database already holds data ${whose}; adopt it explicitly to take it over`, {
       origin,

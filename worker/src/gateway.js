@@ -25,7 +25,7 @@ import { TOKEN_ID_PATTERN, TokenError, verifyToken } from "./token.js";
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const MAX_REVOCATIONS_PER_REQUEST = 1000;
-const ADOPTION_LEVELS = ["none", "sameNamespace", "any"];
+const ADOPTION_LEVELS = ["none", "sameNamespace", "sameNamespaceOrUnmanaged", "any"];
 // Kubernetes' own limits: a uid, a namespace (DNS label) and an object name (DNS subdomain).
 const OWNER_FIELD_LIMITS = { uid: 128, namespace: 63, name: 253 };
 

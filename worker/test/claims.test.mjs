@@ -129,6 +129,28 @@ test("retained data is adopted with sameNamespace only from the retaining namesp
   assert.equal((await claim("kept", BOB, { adopt: "any" })).adopted, true, "any adopts across namespaces");
 });
 
+test("sameNamespaceOrUnmanaged adopts data made outside the operator or kept by its own namespace, never another's", async () => {
+  // An installation's admin database claims with it: a tenant that held the name and kept its data (tables and
+  // triggers of its own making) cannot hand it over.
+  await claim("planted", BOB);
+  await sqlWithEpoch("planted", "INSERT INTO users (email) VALUES ('bob@evil.io')");
+  await gateway.retire("planted", BOB, false);
+  const planted = await gateway.info("planted");
+  const refused = await gateway.provision("planted", [USERS], { owner: ANN, adopt: "sameNamespaceOrUnmanaged" });
+  assertRefused(refused, 409, "database_exists");
+  assert.equal(refused.body.origin, "retained");
+  assert.equal(refused.body.sameNamespace, false);
+  assert.deepEqual(await gateway.info("planted"), planted, "a refused claim changes nothing");
+
+  await claim("own", ANN);
+  await sqlWithEpoch("own", "INSERT INTO users (email) VALUES ('ann@acme.io')");
+  await gateway.retire("own", ANN, false);
+  assert.equal((await claim("own", CAT, { adopt: "sameNamespaceOrUnmanaged" })).adopted, true, "its namespace's");
+
+  await gateway.sql("sdk-admin", "CREATE TABLE organizations (id TEXT)");
+  assert.equal((await claim("sdk-admin", ANN, { adopt: "sameNamespaceOrUnmanaged" })).adopted, true, "kuratchi-sdk's");
+});
+
 test("tokens whose id lacks the epoch are refused once the database is claimed", async () => {
   assert.equal((await runWith("epoch-db")).status, 200, "an unclaimed database takes any token id");
   const provisioned = await gateway.provision("epoch-db", [USERS]);

@@ -17,10 +17,12 @@ import dev.kuratchi.operator.gateway.GatewayDeployer;
 import dev.kuratchi.operator.gateway.WorkerBundle;
 import dev.kuratchi.operator.metrics.OperatorMetrics;
 import dev.kuratchi.operator.organization.AdminDatabase;
+import dev.kuratchi.operator.organization.AdminDatabaseStartup;
 import dev.kuratchi.operator.organization.GatewayAccess;
 import dev.kuratchi.operator.organization.KuratchiOrganization;
 import dev.kuratchi.operator.organization.OrganizationReconciler;
 import dev.kuratchi.operator.organization.OrganizationResources;
+import dev.kuratchi.operator.status.Redaction;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
@@ -88,24 +90,40 @@ public final class OperatorFactory {
         Function<URI, AdminClient> adminClients =
                 endpoint -> admins.computeIfAbsent(endpoint, e -> new AdminClient(e, config.gatewayKey(), transport));
         EventRecorder events = new EventRecorder(client, clock, "kuratchi-operator");
-        TenancyRules tenancy = new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces());
+        TenancyRules tenancy = new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces(),
+                TenancyRules.Reserved.adminDatabase(config.adminNamespace(), config.adminDatabaseName()));
         DoDatabaseReconciler dodatabases = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(deployer,
                 adminClients,
                 List.copyOf(keys), clock, config.revocationGracePeriod(), config.storageCheckInterval(),
                 tenancy, events, new OperatorMetrics(registry, clock)));
 
+        // With the organization controller: the admin DoDatabase is made at start, so it holds its name first.
+        AdminDatabaseStartup adminStartup = new AdminDatabaseStartup(new AdminDatabase(config.adminNamespace(),
+                config.adminDatabaseName()), client);
         OrganizationReconciler organizations = new OrganizationReconciler(new OrganizationReconciler.Collaborators(
                 deployer, new GatewayAccess(adminClients, new Tokens(config.gatewayKey(), clock), transport, clock),
                 new OrganizationResources(new CloudflareResources(cloudflare)),
                 new AdminDatabase(config.adminNamespace(), config.adminDatabaseName()), tenancy, events, clock,
-                OrganizationReconciler.VERIFY_INTERVAL));
+                OrganizationReconciler.VERIFY_INTERVAL, new Redaction(List.copyOf(keys))));
 
         Operator operator = new Operator(overrider -> {
             overrider.withKubernetesClient(client)
                     .withConcurrentReconciliationThreads(config.reconcileThreads())
                     .withMetrics(MicrometerMetricsV2.newBuilder(registry).build());
             tuning.accept(overrider);
-        });
+        }) {
+            @Override
+            public synchronized void start() {
+                super.start();
+                adminStartup.start();
+            }
+
+            @Override
+            public void stop() {
+                adminStartup.close();
+                super.stop();
+            }
+        };
         operator.register(dodatabases, (ControllerConfigurationOverrider<DoDatabase> o) -> {
             o.withRetry(retry());
             watch(o, config);

@@ -27,11 +27,13 @@ class OperatorHttpServerTest {
             DoDatabases dbs = new DoDatabases(harness.client());
             dbs.create("metrics", "m1", spec -> { });
             dbs.awaitReady("metrics", "m1");
+            // The other one: the admin database, which the operator makes at start.
+            dbs.awaitReady("kuratchi-system", "kuratchi-admin");
             assertThat(get(http.port(), "/healthz").statusCode()).isEqualTo(200);
             assertThat(get(http.port(), "/readyz").statusCode()).isEqualTo(200);
             HttpResponse<String> metrics = get(http.port(), "/metrics");
             assertThat(metrics.statusCode()).isEqualTo(200);
-            assertThat(metrics.body()).contains("kuratchi_databases_ready 1.0",
+            assertThat(metrics.body()).contains("kuratchi_databases_ready 2.0",
                     "kuratchi_token_expiry_seconds{name=\"m1\",namespace=\"metrics\"}",
                     "kuratchi_cloudflare_calls_total{endpoint=\"script_upload\",outcome=\"success\"} 1.0",
                     "reconciliations_execution_duration_seconds_count{controller_name=\"dodatabase\"");

@@ -6,6 +6,11 @@ public enum Adoption {
     NONE("none"),
     /** Only data retained by a former owner from the claimant's own namespace. */
     SAME_NAMESPACE("sameNamespace"),
+    /**
+     * Data retained from the claimant's own namespace, or created outside the operator (kuratchi-sdk); never data
+     * another namespace retained. For a database no tenant may hand over, such as an installation's admin database.
+     */
+    SAME_NAMESPACE_OR_UNMANAGED("sameNamespaceOrUnmanaged"),
     /** Any data: retained from another namespace, or created outside the operator (kuratchi-sdk). */
     ANY("any");
 

@@ -4,28 +4,31 @@ import java.time.Duration;
 import java.util.function.LongSupplier;
 
 /**
- * A token bucket shared by every Cloudflare call of the operator, kept below Cloudflare's 1,200 requests per five
- * minutes per token. A 429 pauses every caller until its Retry-After. A caller never waits longer than
- * {@code maxWait}: past that it gets the wait back and the reconcile is rescheduled instead of blocking a thread.
+ * A sliding window shared by every Cloudflare call of the operator: at most {@code permits} calls in any
+ * {@code window}, kept below Cloudflare's 1,200 requests per five minutes per token (exceeding it blocks every call
+ * for five minutes). The whole budget may be spent at once — creating 200 organizations is 600 calls, which go out as
+ * fast as Cloudflare answers — and then each call waits for the one {@code permits} calls before it to leave the
+ * window. A 429 pauses every caller until its Retry-After. A caller never waits longer than {@code maxWait}: past that
+ * it gets the wait back and the reconcile is rescheduled instead of blocking a thread.
  */
 public final class ApiRateLimiter {
-    private final double permitsPerNano;
-    private final double capacity;
+    private final long windowNanos;
     private final Duration maxWait;
     private final LongSupplier nanoTime;
-    private double available;
-    private long updatedAt;
+    /** When each of the last {@code permits} calls was allowed to go, oldest at {@code oldest}. */
+    private final long[] sent;
+    private int oldest;
+    private int taken;
     private long pausedUntil;
 
     public ApiRateLimiter(int permits, Duration window, Duration maxWait, LongSupplier nanoTime) {
-        this.permitsPerNano = permits / (double) window.toNanos();
-        // A burst of up to a tenth of the window's budget, so a start-up with many resources is quick but a
-        // steady stream stays under the limit.
-        this.capacity = Math.max(1, permits / 10.0);
+        if (permits < 1) {
+            throw new IllegalArgumentException("permits must be at least 1");
+        }
+        this.windowNanos = window.toNanos();
         this.maxWait = maxWait;
         this.nanoTime = nanoTime;
-        this.available = capacity;
-        this.updatedAt = nanoTime.getAsLong();
+        this.sent = new long[permits];
     }
 
     public static ApiRateLimiter of(int permits, Duration window) {
@@ -39,11 +42,15 @@ public final class ApiRateLimiter {
     public Duration acquire() throws InterruptedException {
         long wait;
         synchronized (this) {
-            wait = reserve();
+            long now = nanoTime.getAsLong();
+            // Calls are recorded in the order they may go, so the oldest of the last `permits` is the one to outlive.
+            long free = taken < sent.length ? now : Math.max(now, sent[oldest] + windowNanos);
+            long goAt = Math.max(free, pausedUntil);
+            wait = goAt - now;
             if (wait > maxWait.toNanos()) {
-                available += 1;
                 return Duration.ofNanos(wait);
             }
+            record(goAt);
         }
         if (wait > 0) {
             Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
@@ -56,13 +63,12 @@ public final class ApiRateLimiter {
         pausedUntil = Math.max(pausedUntil, nanoTime.getAsLong() + retryAfter.toNanos());
     }
 
-    // Takes a permit now (the balance may go negative) and returns how long the caller must wait for it.
-    private long reserve() {
-        long now = nanoTime.getAsLong();
-        available = Math.min(capacity, available + (now - updatedAt) * permitsPerNano);
-        updatedAt = now;
-        available -= 1;
-        long forRate = available >= 0 ? 0 : (long) Math.ceil(-available / permitsPerNano);
-        return Math.max(forRate, pausedUntil - now);
+    private void record(long goAt) {
+        if (taken < sent.length) {
+            sent[(oldest + taken++) % sent.length] = goAt;
+        } else {
+            sent[oldest] = goAt;
+            oldest = (oldest + 1) % sent.length;
+        }
     }
 }

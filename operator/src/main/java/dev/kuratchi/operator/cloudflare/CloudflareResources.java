@@ -4,9 +4,13 @@ import static dev.kuratchi.operator.cloudflare.CloudflareClient.segment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -72,6 +76,11 @@ public final class CloudflareResources {
         return find(KV, title);
     }
 
+    /** The namespaces with these titles, by title: one walk over the list, which ends once all are found. */
+    public Map<String, KvNamespace> findKvNamespaces(Collection<String> titles) {
+        return findAll(KV, titles);
+    }
+
     /** Deletes the namespace: true if it was deleted now, false if it was already gone. */
     public boolean deleteKvNamespace(String id) {
         return delete(KV, id);
@@ -130,6 +139,11 @@ public final class CloudflareResources {
         return find(QUEUES, name);
     }
 
+    /** The queues with these names, by name: one walk over the list, which ends once all are found. */
+    public Map<String, Queue> findQueues(Collection<String> names) {
+        return findAll(QUEUES, names);
+    }
+
     /** Deletes the queue: true if it was deleted now, false if it was already gone. */
     public boolean deleteQueue(String id) {
         return delete(QUEUES, id);
@@ -146,8 +160,23 @@ public final class CloudflareResources {
 
     private <T> Optional<T> find(Listed<T> listed, String name) {
         Objects.requireNonNull(name, listed.kind() + " name");
-        return findInPages(listed.endpoint() + "_list", listed.path(),
-                item -> name.equals(item.path(listed.nameField()).asText(null))).map(listed.read());
+        return Optional.ofNullable(findAll(listed, Set.of(name)).get(name));
+    }
+
+    private <T> Map<String, T> findAll(Listed<T> listed, Collection<String> names) {
+        Set<String> wanted = Set.copyOf(names);
+        Map<String, T> found = new LinkedHashMap<>();
+        if (wanted.isEmpty()) {
+            return found;
+        }
+        walkPages(listed.endpoint() + "_list", listed.path(), item -> {
+            String name = item.path(listed.nameField()).asText(null);
+            if (wanted.contains(name)) {
+                found.putIfAbsent(name, listed.read().apply(item));
+            }
+            return found.size() == wanted.size();
+        });
+        return found;
     }
 
     private boolean delete(Listed<?> listed, String id) {
@@ -206,24 +235,23 @@ public final class CloudflareResources {
     }
 
     /**
-     * The first item of a page-numbered list that matches, going through the pages as {@code result_info} says.
-     * A list without {@code result_info} is one page (Cloudflare's queue list may be).
+     * Shows {@code visit} every item of a page-numbered list, going through the pages as {@code result_info} says,
+     * until it answers true. A list without {@code result_info} is one page (Cloudflare's queue list may be).
      */
-    private Optional<JsonNode> findInPages(String endpoint, String path, Predicate<JsonNode> match) {
+    private void walkPages(String endpoint, String path, Predicate<JsonNode> visitUntilDone) {
         for (int page = 1; page <= MAX_PAGES; page++) {
             JsonNode envelope = cloudflare.exchange(endpoint, "GET", path + "?page=" + page + "&per_page=" + PER_PAGE,
                     null);
             JsonNode items = envelope.path("result");
             for (JsonNode item : items) {
-                if (match.test(item)) {
-                    return Optional.of(item);
+                if (visitUntilDone.test(item)) {
+                    return;
                 }
             }
             if (!morePages(envelope.path("result_info"), page, items.size())) {
-                break;
+                return;
             }
         }
-        return Optional.empty();
     }
 
     private static boolean morePages(JsonNode info, int page, int count) {

@@ -47,6 +47,9 @@ public record OperatorConfig(
      */
     public static final int MIN_GATEWAY_KEY_BYTES = 32;
     private static final Pattern ACCOUNT_ID = Pattern.compile("^[0-9a-f]{32}$");
+    private static final Pattern NAMESPACE = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
+    // A Kubernetes object name without '.', which no database name holds.
+    private static final Pattern OBJECT_NAME = Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
 
     public static OperatorConfig fromEnvironment(Map<String, String> env) {
         Reader read = new Reader(env);
@@ -76,8 +79,8 @@ public record OperatorConfig(
                 read.duration("KURATCHI_CF_RATE_WINDOW", Duration.ofMinutes(5)),
                 read.integer("KURATCHI_HTTP_PORT", 8080),
                 // The operator's own namespace, as the downward API gives it to the pod.
-                read.optional("KURATCHI_ADMIN_NAMESPACE").or(() -> read.optional("POD_NAMESPACE"))
-                        .orElse("kuratchi-system"),
+                adminNamespace(read.optional("KURATCHI_ADMIN_NAMESPACE").or(() -> read.optional("POD_NAMESPACE"))
+                        .orElse("kuratchi-system")),
                 adminDatabaseName(read.optional("KURATCHI_ADMIN_DATABASE").orElse("kuratchi-admin")));
     }
 
@@ -86,7 +89,21 @@ public record OperatorConfig(
             throw new ConfigException("KURATCHI_ADMIN_DATABASE is not a database name: use "
                     + dev.kuratchi.client.token.DatabaseNames.RULE);
         }
+        // The operator makes the admin DoDatabase under this name at start: refused by the API server, it never would.
+        if (name.length() > 250 || !OBJECT_NAME.matcher(name).matches()) {
+            throw new ConfigException("KURATCHI_ADMIN_DATABASE is also the admin DoDatabase's metadata.name: use "
+                    + "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 250 "
+                    + "characters");
+        }
         return name;
+    }
+
+    private static String adminNamespace(String namespace) {
+        if (!NAMESPACE.matcher(namespace).matches()) {
+            throw new ConfigException("KURATCHI_ADMIN_NAMESPACE is not a namespace name: use lowercase letters, "
+                    + "digits and '-', starting and ending with a letter or digit, at most 63 characters");
+        }
+        return namespace;
     }
 
     private static Duration atLeast(String name, Duration value, Duration minimum) {

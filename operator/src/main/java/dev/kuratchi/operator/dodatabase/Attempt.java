@@ -26,7 +26,7 @@ final class Attempt {
     List<Migration> migrations;
     /** The token epoch as the gateway confirmed this resource's claim in this reconcile; null until then. */
     String confirmedEpoch;
-    /** The other DoDatabases of the cluster that name the same database. */
+    /** The other DoDatabases of the cluster that name the same database and may claim it. */
     List<DoDatabase> otherClaimants = List.of();
     /** A failure that passes by itself, met on the way and retried once the stages after it have run. */
     StageFailure retryLater;

@@ -114,7 +114,7 @@ final class DatabaseStage {
         }
         try {
             ProvisionResult result = a.admin.provision(a.databaseName, migrations, a.owner(),
-                    tenancy.adoption(a.namespace(), a.resource.getSpec().getExistingData()));
+                    tenancy.adoption(a.namespace(), a.databaseName, a.resource.getSpec().getExistingData()));
             claimed(a, result.storageId(), result.epoch(), result.adopted());
             if (hash != null) {
                 a.status.setSchemaHash(hash);
@@ -203,7 +203,21 @@ final class DatabaseStage {
                 ? "set spec.existingData: Adopt to take it over with its data, or choose another spec.databaseName"
                 : "this namespace may take it over only if the operator's KURATCHI_ADOPTION_NAMESPACES lists it "
                         + "(ask your platform team) and spec.existingData is Adopt; or choose another spec.databaseName";
+        if (a.databaseName.equals(tenancy.adminDatabase().databaseName()) && !sameNamespace) {
+            todo = adminTodo(a, "retained".equals(e.details().get("origin")));
+        }
         return "database " + a.databaseName + " already holds " + held + "; nothing was touched: " + todo;
+    }
+
+    /** What the platform team can do about data in the admin database's name that the admin database may not take. */
+    private String adminTodo(Attempt a, boolean retained) {
+        String erase = "erase it at the gateway (DELETE /admin/databases/" + a.databaseName + " with the gateway key; "
+                + "the admin database is then made empty), or set KURATCHI_ADMIN_DATABASE to another name";
+        return retained ? "the admin database never takes over data another namespace kept (a tenant could have "
+                + "planted tables or triggers in it): " + erase
+                : "kuratchi-sdk's admin database is taken over with its rows only when the operator's "
+                        + "KURATCHI_ADOPTION_NAMESPACES lists namespace " + a.namespace() + " and spec.existingData is "
+                        + "Adopt (as the operator makes it); or " + erase;
     }
 
     private static String schemaReason(String code) {

@@ -168,8 +168,14 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
     private Duration converge(Attempt a, Context<DoDatabase> context) {
         DoDatabase resource = a.resource;
         a.databaseName = databaseName(resource);
+        refuseReservedName(resource, a.databaseName);
         a.otherClaimants = context.getPrimaryCache().byIndex(DATABASE_INDEX, a.databaseName).stream()
-                .filter(other -> !other.getMetadata().getUid().equals(a.uid())).toList();
+                .filter(other -> !other.getMetadata().getUid().equals(a.uid()))
+                // One refused the admin database's name never holds it against the admin DoDatabase, whatever its
+                // status says (forged, or left from before the name was reserved); the gateway still has its say.
+                .filter(other -> with.tenancy().mayClaim(other.getMetadata().getNamespace(),
+                        other.getMetadata().getName(), a.databaseName))
+                .toList();
         String secretName = secretName(resource);
         TokenPolicy policy = tokenPolicy(resource);
         a.status.setDatabaseName(a.databaseName);
@@ -419,6 +425,22 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
                     ? "; metadata.name does not fit, so set spec.databaseName" : ""));
         }
         return name;
+    }
+
+    /**
+     * The admin database's name belongs to the operator's admin DoDatabase alone: any other resource naming it, in
+     * any namespace and whatever KURATCHI_ADOPTION_NAMESPACES says, stops here, before the gateway is called.
+     */
+    private void refuseReservedName(DoDatabase resource, String name) {
+        if (!with.tenancy().mayClaim(resource.getMetadata().getNamespace(), resource.getMetadata().getName(), name)) {
+            TenancyRules.Reserved admin = with.tenancy().adminDatabase();
+            throw StageFailure.permanent(READY, "ReservedDatabaseName", "database name '" + name + "' is reserved "
+                    + "for the operator's admin database (DoDatabase " + admin.namespace() + "/"
+                    + admin.resourceName() + ", which holds every organization's records); nothing was made and no "
+                    + "claim taken: delete this DoDatabase and create it again with another "
+                    + (resource.getSpec().getDatabaseName() == null ? "metadata.name or spec.databaseName"
+                    : "spec.databaseName"));
+        }
     }
 
     private static String secretName(DoDatabase resource) {

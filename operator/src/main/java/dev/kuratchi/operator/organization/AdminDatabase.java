@@ -13,8 +13,10 @@ import java.util.Optional;
 
 /**
  * The one admin database of the installation (kuratchi-sdk's {@code kuratchi-admin}): a DoDatabase with the built-in
- * admin schema in the operator's namespace, made by the operator the first time an organization needs it. It is not
- * owned by any organization and outlives them all; its data is retained if someone deletes the resource.
+ * admin schema in the operator's namespace, made by the operator at start ({@link AdminDatabaseStartup}), and again
+ * by an organization that finds it missing. Its name is reserved: the DoDatabase reconciler refuses it to every other
+ * DoDatabase ({@link dev.kuratchi.operator.dodatabase.TenancyRules#mayClaim}). It is not owned by any organization
+ * and outlives them all; its data is retained if someone deletes the resource.
  * The organization reconciler watches it through an informer of its own (namespace {@link #namespace()}, label
  * {@link #LABEL}), so organizations waiting for it are woken when it becomes Ready.
  */
@@ -77,8 +79,10 @@ public final class AdminDatabase {
         admin.getSpec().setDatabaseName(name);
         admin.getSpec().setSchema(ChildDatabase.builtIn(Schemas.admin().name()));
         admin.getSpec().setDeletionPolicy(DeletionPolicy.Retain);
-        // A database of this name holding kuratchi-sdk's admin rows is the one teams migrate; taking it over is the
-        // platform team's decision, made by listing the operator's namespace in KURATCHI_ADOPTION_NAMESPACES.
+        // Its own data, retained by an earlier admin DoDatabase of this namespace, is taken back. A database of this
+        // name holding kuratchi-sdk's admin rows is the one teams migrate; taking it over is the platform team's
+        // decision, made by listing the operator's namespace in KURATCHI_ADOPTION_NAMESPACES. Data another namespace
+        // retained here is never taken, whatever is listed (TenancyRules#adoption).
         admin.getSpec().setExistingData(ExistingData.Adopt);
         return admin;
     }

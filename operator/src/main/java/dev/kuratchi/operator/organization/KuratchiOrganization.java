@@ -1,6 +1,7 @@
 package dev.kuratchi.operator.organization;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -25,6 +26,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Secret", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.secretName")
 @AdditionalPrinterColumn(name = "Resources", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.resources")
 @AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")
+@ValidationRule(value = "size(self.metadata.name) <= 242", message = "metadata.name is too long for the ConfigMap "
+        + "<name>-cloudflare (253 characters at most): use at most 242 characters")
 public class KuratchiOrganization extends CustomResource<OrganizationSpec, OrganizationStatus> implements Namespaced {
     @Override
     protected OrganizationSpec initSpec() {

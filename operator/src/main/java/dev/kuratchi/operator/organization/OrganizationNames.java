@@ -211,13 +211,18 @@ public final class OrganizationNames {
      * @throws IllegalArgumentException when the ConfigMap name would be longer than a Kubernetes name may be
      */
     public static String configMapName(String organizationResourceName) {
-        String name = organizationResourceName + CONFIGMAP_SUFFIX;
-        if (name.length() > CONFIGMAP_NAME_MAX_LENGTH) {
-            throw new IllegalArgumentException("metadata.name '" + organizationResourceName + "' is too long for its "
-                    + "ConfigMap '" + name + "': use at most "
-                    + (CONFIGMAP_NAME_MAX_LENGTH - CONFIGMAP_SUFFIX.length()) + " characters");
-        }
-        return name;
+        resourceNameProblem(organizationResourceName).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
+        return organizationResourceName + CONFIGMAP_SUFFIX;
+    }
+
+    /** What is wrong with an organization's metadata.name: one too long leaves no room for its ConfigMap's suffix. */
+    public static Optional<String> resourceNameProblem(String organizationResourceName) {
+        int room = CONFIGMAP_NAME_MAX_LENGTH - CONFIGMAP_SUFFIX.length();
+        return organizationResourceName.length() <= room ? Optional.empty() : Optional.of("metadata.name is "
+                + organizationResourceName.length() + " characters, too long for its ConfigMap <name>"
+                + CONFIGMAP_SUFFIX + ": recreate the organization with a name of at most " + room + " characters");
     }
 
     // kuratchi-<slug cut to fit>-<resource name>-<digest>. The resource name is kept whole (at most 20 characters),

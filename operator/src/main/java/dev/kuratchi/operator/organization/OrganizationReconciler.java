@@ -20,6 +20,7 @@ import dev.kuratchi.operator.events.EventRecorder;
 import dev.kuratchi.operator.gateway.GatewayDeployer;
 import dev.kuratchi.operator.organization.OrganizationResources.Kind;
 import dev.kuratchi.operator.status.Conditions;
+import dev.kuratchi.operator.status.Redaction;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -114,10 +115,11 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
      *
      * @param tenancy what namespaces may adopt (the rule DoDatabase follows), for admin rows nobody holds
      * @param verifyInterval how often each organization's Cloudflare resources are looked up ({@link #VERIFY_INTERVAL})
+     * @param redaction what takes secrets out of text from elsewhere before it reaches a condition, event or log
      */
     public record Collaborators(GatewayDeployer deployer, GatewayAccess access, OrganizationResources resources,
             AdminDatabase adminDatabase, TenancyRules tenancy, EventRecorder events, Clock clock,
-            Duration verifyInterval) {}
+            Duration verifyInterval, Redaction redaction) {}
 
     private final Collaborators with;
     private final ChildDatabase child = new ChildDatabase();
@@ -236,6 +238,9 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
 
     private void converge(Attempt a, Context<KuratchiOrganization> context) {
         KuratchiOrganization organization = a.organization;
+        OrganizationNames.resourceNameProblem(organization.getMetadata().getName()).ifPresent(problem -> {
+            throw StageFailure.permanent(READY, "InvalidName", problem);
+        });
         String slug = slug(organization);
         String databaseName = databaseName(organization.getSpec(), slug);
         // By name, not by owner: a labelled DoDatabase or ConfigMap of someone else's is in these caches too. An
@@ -287,6 +292,8 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
                     StageFailure.permanent(OWNER, "InvalidOwnerEmail", problem)));
         }
         for (Kind kind : Kind.values()) {
+            kind.shapeProblem(spec.getResources()).ifPresent(shape -> problems.add(StageFailure.permanent(
+                    kind.condition(), "InvalidResources", shape)));
             List<String> invalid = kind.desired(spec.getResources()).stream()
                     .map(OrganizationNames::validateResourceName).flatMap(Optional::stream).toList();
             if (!invalid.isEmpty()) {
@@ -404,7 +411,7 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
                 a.spec().getOrganizationName(), slug, a.spec().getEmail(), databaseName, token.id(),
                 Instant.parse(token.notAfter()).toEpochMilli(), tokenText, routedEmail);
         AdminRecords.Adopting adopting = new AdminRecords.Adopting(a.spec().getExistingData() == ExistingData.Adopt,
-                with.tenancy().adoption(namespace, ExistingData.Adopt));
+                with.tenancy().adoption(namespace, databaseName, ExistingData.Adopt));
         AdminRecords.Outcome written;
         try {
             written = records.ensure(rows, adopting);
@@ -503,7 +510,10 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             }
         }
         outcome.changes().forEach(change -> event(a.organization, EventRecorder.NORMAL, "CloudflareChanged", change));
-        if (verify && outcome.problems().stream().noneMatch(OrganizationResources.Problem::transientFailure)) {
+        // A pass that made or looked up everything (a new organization's first) is a verification: the next is one
+        // interval away, not at a random point of the first hour.
+        if (outcome.confirmed() || verify && outcome.problems().stream()
+                .noneMatch(OrganizationResources.Problem::transientFailure)) {
             verifications.checked(a.uid(), a.now);
         }
         writeConfigMap(a, context, outcome.configMapData(), false);
@@ -535,7 +545,7 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             if (problem.condition().equals(READY)) {
                 whole.add(problem);
             } else {
-                a.conditions.set(problem.condition(), FALSE, problem.reason(), problem.getMessage());
+                a.conditions.set(problem.condition(), FALSE, problem.reason(), scrub(problem.getMessage()));
             }
         }
         Optional<Condition> failing = PARTS.stream().map(type -> Conditions.find(a.conditions.list(), type))
@@ -543,7 +553,7 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         Optional<String> pending = PARTS.stream().filter(type -> Conditions.find(a.conditions.list(), type).isEmpty())
                 .findFirst();
         if (!whole.isEmpty()) {
-            a.conditions.set(READY, FALSE, whole.get(0).reason(), whole.get(0).getMessage());
+            a.conditions.set(READY, FALSE, whole.get(0).reason(), scrub(whole.get(0).getMessage()));
         } else if (failing.isPresent()) {
             a.conditions.set(READY, FALSE, failing.get().getReason(), failing.get().getType() + ": "
                     + failing.get().getMessage());
@@ -580,9 +590,15 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     }
 
     private void event(HasMetadata organization, String type, String reason, String note) {
+        String scrubbed = scrub(note);
         LOG.info("{}/{}: {}: {}", organization.getMetadata().getNamespace(), organization.getMetadata().getName(),
-                reason, note);
-        with.events().record(organization, type, reason, "Reconcile", note);
+                reason, scrubbed);
+        with.events().record(organization, type, reason, "Reconcile", scrubbed);
+    }
+
+    // Messages carry text from the gateway, Cloudflare and the API server, which the operator does not control.
+    private String scrub(String text) {
+        return with.redaction().scrub(text);
     }
 
     @Override
@@ -609,13 +625,14 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     }
 
     /** What an exception nothing else explains means: a refusal of the Kubernetes API is for a person to fix. */
-    private static StageFailure unexpected(RuntimeException e) {
+    private StageFailure unexpected(RuntimeException e) {
         if (e instanceof KubernetesClientException k && k.getCode() >= 400 && k.getCode() < 500 && k.getCode() != 429) {
             return StageFailure.permanent(READY, "KubernetesApiRefused", "the Kubernetes API refused a call (HTTP "
                     + k.getCode() + (k.getStatus() != null && k.getStatus().getMessage() != null ? ": "
                     + k.getStatus().getMessage() : "") + "); fix what it names");
         }
-        LOG.warn("unexpected failure reconciling an organization", e);
+        LOG.warn("unexpected failure reconciling an organization: {}", scrub(String.valueOf(e)));
+        LOG.debug("unexpected failure reconciling an organization", e);
         return StageFailure.transientFailure(READY, "ReconcileError", "unexpected " + e.getClass().getSimpleName()
                 + ": " + e.getMessage() + "; retrying with backoff", null);
     }

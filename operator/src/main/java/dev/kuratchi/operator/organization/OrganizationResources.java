@@ -136,8 +136,14 @@ public final class OrganizationResources {
             return field;
         }
 
+        /** What is wrong with the shape of this kind's field; the kind is then left as it is. */
+        Optional<String> shapeProblem(ResourcesSpec spec) {
+            return spec == null ? Optional.empty() : spec.shapeProblem(field);
+        }
+
+        /** The names asked for (none when {@link #shapeProblem} has something to say). */
         List<String> desired(ResourcesSpec spec) {
-            if (spec == null) {
+            if (spec == null || shapeProblem(spec).isPresent()) {
                 return List.of();
             }
             return switch (this) {
@@ -219,8 +225,12 @@ public final class OrganizationResources {
     /**
      * What {@link #ensure} (or {@link #verify}) found and did: each kind, the ConfigMap's data, and what changed in
      * Cloudflare or status, one sentence each (for events; empty in a steady state).
+     *
+     * @param confirmed every resource in place was made, adopted or looked up in Cloudflare by this pass, none taken
+     *     from status on trust, and nothing failed: as good as a verification
      */
-    public record Outcome(Map<Kind, KindOutcome> kinds, Map<String, String> configMapData, List<String> changes) {
+    public record Outcome(Map<Kind, KindOutcome> kinds, Map<String, String> configMapData, List<String> changes,
+            boolean confirmed) {
         public Outcome {
             kinds = Map.copyOf(kinds);
             configMapData = Map.copyOf(configMapData);
@@ -329,10 +339,47 @@ public final class OrganizationResources {
                 continue;
             }
             Problems ofKind = new Problems();
-            names.forEach(name -> delete(pass, kind, slug, name).ifPresent(ofKind::add));
+            deleteNamed(pass, kind, slug, List.copyOf(names)).forEach(ofKind::add);
             ofKind.merged().ifPresent(problems::add);
         }
         return new Cleanup(pass.changes, problems);
+    }
+
+    /**
+     * Deletes the resources of these names that exist. KV namespaces and queues are deleted by id, found in one walk
+     * over the list for all the names, so a cleanup pass costs a list walk and a call per resource still there. R2
+     * buckets are deleted by name, a call each: the operator records at most what a spec may ask for (the spec's
+     * names, those it replaced, the default), so more names than that come from a status someone else wrote, and are
+     * not called for.
+     */
+    private List<Problem> deleteNamed(Pass pass, Kind kind, String slug, List<String> names) {
+        if (kind == Kind.R2) {
+            return names.stream().limit(2L * ResourcesSpec.MAX_NAMES + 1).map(name -> delete(pass, kind, slug, name))
+                    .flatMap(Optional::stream).toList();
+        }
+        Map<String, String> byCloudflareName = new LinkedHashMap<>();
+        names.forEach(name -> byCloudflareName.put(kind.cloudflareName(slug, name), name));
+        Answer<Map<String, String>> ids = call(pass, kind, Step.LOOK_UP, names.get(0),
+                byCloudflareName.keySet().iterator().next(), () -> Optional.of(kind == Kind.KV
+                        ? cloudflare.findKvNamespaces(byCloudflareName.keySet()).entrySet().stream()
+                                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().id()))
+                        : cloudflare.findQueues(byCloudflareName.keySet()).entrySet().stream()
+                                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().id()))));
+        if (ids.problem() != null) {
+            return List.of(ids.problem());
+        }
+        List<Problem> problems = new ArrayList<>();
+        ids.value().orElseThrow().forEach((cloudflareName, id) -> {
+            String name = byCloudflareName.get(cloudflareName);
+            Answer<Boolean> deleted = call(pass, kind, Step.DELETE, name, cloudflareName, () -> Optional.of(
+                    kind == Kind.KV ? cloudflare.deleteKvNamespace(id) : cloudflare.deleteQueue(id)));
+            if (deleted.problem() != null) {
+                problems.add(deleted.problem());
+            } else if (Boolean.TRUE.equals(deleted.value().orElse(null))) {
+                pass.changes.add("deleted " + kind.describe(name, cloudflareName));
+            }
+        });
+        return problems;
     }
 
     // ---- one pass
@@ -341,6 +388,7 @@ public final class OrganizationResources {
     private static final class Pass {
         private Problem stoppedBy;
         private final List<String> changes = new ArrayList<>();
+        private boolean tookOnTrust;
     }
 
     private enum Step {
@@ -359,12 +407,13 @@ public final class OrganizationResources {
         Pass pass = new Pass();
         Map<Kind, KindOutcome> kinds = new EnumMap<>(Kind.class);
         for (Kind kind : Kind.values()) {
-            kinds.put(kind, kind(pass, kind, slug, kind.desired(spec), policy, previous, verify));
+            kinds.put(kind, kind(pass, kind, slug, spec, policy, previous, verify));
         }
-        return new Outcome(kinds, configMapData(kinds), pass.changes);
+        boolean problems = kinds.values().stream().anyMatch(k -> k.problem() != null);
+        return new Outcome(kinds, configMapData(kinds), pass.changes, !pass.tookOnTrust && !problems);
     }
 
-    private KindOutcome kind(Pass pass, Kind kind, String slug, List<String> desired, DeletionPolicy policy,
+    private KindOutcome kind(Pass pass, Kind kind, String slug, ResourcesSpec spec, DeletionPolicy policy,
             OrganizationStatus previous, boolean verify) {
         // Status as far as it can be believed: a valid name, first entry per name. Whether its Cloudflare name is
         // the one derived now is checked where it matters (trusted).
@@ -377,6 +426,14 @@ public final class OrganizationResources {
                 recorded.putIfAbsent(r.name(), r);
             }
         }
+        Optional<String> shape = kind.shapeProblem(spec);
+        if (shape.isPresent()) {
+            // What the spec asks for is unknown: everything recorded stays, nothing is made or removed.
+            return new KindOutcome(kind, recorded.values().stream().filter(r -> trusted(kind, slug, r)).toList(),
+                    List.of(), new Problem(kind, "InvalidResources", shape.get() + "; no " + kind.noun + " is made or "
+                            + "removed until it is", false, null));
+        }
+        List<String> desired = kind.desired(spec);
         List<String> invalid = desired.stream().map(OrganizationNames::validateResourceName).flatMap(Optional::stream)
                 .map(problem -> "spec.resources." + kind.field() + ": " + problem).toList();
         if (!invalid.isEmpty()) {
@@ -396,6 +453,7 @@ public final class OrganizationResources {
             boolean trusted = known != null && trusted(kind, slug, known);
             if (trusted && !verify) {
                 inPlace.add(known);
+                pass.tookOnTrust = true;
                 continue;
             }
             String cloudflareName = kind.cloudflareName(slug, name);

@@ -7,25 +7,33 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.StreamSupport;
 
 /**
  * The Cloudflare resources of an organization. Each kind is {@code true} (one resource, named {@code default}) or a
- * list of names; absent or {@code false} means none. Cloudflare names are derived from the slug and these names.
+ * list of at most {@value #MAX_NAMES} names; absent or {@code false} means none. Cloudflare names are derived from the
+ * slug and these names.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class ResourcesSpec {
     /** The name of the one resource a kind gets when the spec says just {@code true}. */
     public static final String DEFAULT_NAME = "default";
+    /**
+     * The most names of one kind an organization may ask for: each costs calls against the account's shared rate limit
+     * at every verification and cleanup, and Cloudflare's account limits are shared by every tenant.
+     */
+    public static final int MAX_NAMES = 20;
 
-    @JsonPropertyDescription("Workers KV namespaces: true for one, or a list of names.")
+    @JsonPropertyDescription("Workers KV namespaces: true for one (named default), or a list of at most 20 names.")
     @PreserveUnknownFields
     private JsonNode kv;
 
-    @JsonPropertyDescription("R2 buckets: true for one, or a list of names.")
+    @JsonPropertyDescription("R2 buckets: true for one (named default), or a list of at most 20 names.")
     @PreserveUnknownFields
     private JsonNode r2;
 
-    @JsonPropertyDescription("Queues: true for one, or a list of names.")
+    @JsonPropertyDescription("Queues: true for one (named default), or a list of at most 20 names.")
     @PreserveUnknownFields
     private JsonNode queues;
 
@@ -46,32 +54,42 @@ public class ResourcesSpec {
     }
 
     /**
-     * What is wrong with the shape of the three fields, if anything. Checked here, not at admission: the API server
-     * cannot compile a CEL rule on a field whose schema leaves its type open (preserve-unknown-fields), and a field
-     * that is either a boolean or a list has no structural type.
+     * What is wrong with the shape of {@code spec.resources.<field>}, if anything. Checked here, not at admission: the
+     * API server cannot compile a CEL rule on a field whose schema leaves its type open (preserve-unknown-fields), and
+     * a field that is either a boolean or a list has no structural type. A kind whose field has a problem is left as
+     * it is: a typo must not read as "none" and delete what is there.
+     *
+     * @param field kv, r2 or queues
      */
-    @JsonIgnore
-    public java.util.Optional<String> shapeProblem() {
-        for (var field : java.util.Map.of("kv", nullToMissing(kv), "r2", nullToMissing(r2), "queues",
-                nullToMissing(queues)).entrySet()) {
-            JsonNode value = field.getValue();
-            boolean ok = value.isMissingNode() || value.isNull() || value.isBoolean()
-                    || value.isArray() && java.util.stream.StreamSupport.stream(value.spliterator(), false)
-                            .allMatch(JsonNode::isTextual);
-            if (!ok) {
-                return java.util.Optional.of("spec.resources." + field.getKey() + " must be true, false or a list of "
-                        + "names (for example [default, emails]), not " + value);
-            }
+    public Optional<String> shapeProblem(String field) {
+        JsonNode value = switch (field) {
+            case "kv" -> kv;
+            case "r2" -> r2;
+            case "queues" -> queues;
+            default -> throw new IllegalArgumentException("no field spec.resources." + field);
+        };
+        if (value == null || value.isNull() || value.isMissingNode() || value.isBoolean()) {
+            return Optional.empty();
         }
-        return java.util.Optional.empty();
+        String where = "spec.resources." + field;
+        if (!value.isArray() || !StreamSupport.stream(value.spliterator(), false).allMatch(JsonNode::isTextual)) {
+            return Optional.of(where + " must be true, false or a list of names (for example [default, emails]), not "
+                    + abbreviated(value));
+        }
+        if (value.size() > MAX_NAMES) {
+            return Optional.of(where + " lists " + value.size() + " names; an organization has at most " + MAX_NAMES
+                    + " of each kind: ask the platform team for an exception, or use fewer");
+        }
+        return Optional.empty();
     }
 
-    private static JsonNode nullToMissing(JsonNode value) {
-        return value == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : value;
+    // The value goes into a condition message: a huge one must not make the status huge.
+    private static String abbreviated(JsonNode value) {
+        String text = value.toString();
+        return text.length() <= 60 ? text : text.substring(0, 57) + "...";
     }
 
-    // A value of the wrong shape (see shapeProblem, which the reconciler reports) asks for nothing rather than for
-    // something nobody meant.
+    // A value of the wrong shape (see shapeProblem) asks for nothing here; callers check shapeProblem first.
     private static List<String> names(JsonNode value) {
         List<String> names = new ArrayList<>();
         if (value == null || value.isNull() || value.isMissingNode()) {

@@ -22,7 +22,9 @@
  *   name, which embed a digest of the exact slug, so two slugs never share a Cloudflare name and a crash-time
  *   adoption can never hand one tenant another's bucket.</li>
  *   <li><b>Admin database.</b> One DoDatabase (default {@code kuratchi-admin}, builtIn admin schema) in the
- *   operator's namespace, created by the operator the first time an organization needs it and watched through an
+ *   operator's namespace, created by the operator at start (so it holds its name before any tenant could ask; the
+ *   DoDatabase reconciler refuses that name to every other DoDatabase anyway, and the admin database never adopts
+ *   data another namespace retained in it), again by an organization that finds it missing, and watched through an
  *   informer of the organization controller's (label {@code kuratchi.dev/admin-database}), so organizations waiting
  *   for it wake when it is Ready. The reconciler writes through {@link GatewayAccess} (a short-lived token of its own,
  *   once the gateway confirms the admin DoDatabase's claim). Rows use ids derived from the organization's uid

@@ -42,6 +42,8 @@ class OperatorConfigTest {
         assertThat(config.gatewayKeyNamespaces()).as("no namespace may hold the gateway key by default").isEmpty();
         assertThat(config.adoptionNamespaces()).isEmpty();
         assertThat(config.storageCheckInterval()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(config.adminNamespace()).isEqualTo("kuratchi-system");
+        assertThat(config.adminDatabaseName()).isEqualTo("kuratchi-admin");
         assertThat(config.toString()).doesNotContain("cf-token-value", "gateway-key-value");
     }
 
@@ -119,6 +121,15 @@ class OperatorConfigTest {
                 .hasMessageContaining("KURATCHI_TOKEN_REVOCATION_GRACE");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_STORAGE_CHECK_INTERVAL", "0s")))
                 .hasMessageContaining("KURATCHI_STORAGE_CHECK_INTERVAL must be at least 1s");
+        // The admin DoDatabase is made at start under these names: the API server must take them.
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_ADMIN_DATABASE", "Kuratchi Admin")))
+                .hasMessageContaining("KURATCHI_ADMIN_DATABASE is also the admin DoDatabase's metadata.name");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_ADMIN_DATABASE", "a".repeat(251))))
+                .hasMessageContaining("at most 250 characters");
+        assertThat(OperatorConfig.fromEnvironment(with("KURATCHI_ADMIN_DATABASE", "a".repeat(250)))
+                .adminDatabaseName()).hasSize(250);
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_ADMIN_NAMESPACE", "Platform")))
+                .hasMessageContaining("KURATCHI_ADMIN_NAMESPACE is not a namespace name");
         Map<String, String> both = with("KURATCHI_GATEWAY_KEY_FILE", "/x");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(both)).hasMessageContaining("not both");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_CF_API_TOKEN", null)))

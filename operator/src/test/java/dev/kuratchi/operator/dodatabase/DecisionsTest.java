@@ -267,19 +267,58 @@ class DecisionsTest {
         assertThat(Durations.format(Duration.ofSeconds(5))).isEqualTo("5s");
     }
 
+    private static final TenancyRules.Reserved ADMIN = TenancyRules.Reserved.adminDatabase("kuratchi-system",
+            "kuratchi-admin");
+
     @Test
     void tenancyRulesAllowTheGatewayKeyAndForeignAdoptionOnlyWhereConfigured() {
-        TenancyRules none = new TenancyRules(Set.of(), Set.of());
+        TenancyRules none = new TenancyRules(Set.of(), Set.of(), ADMIN);
         assertThat(none.mayHoldGatewayKey("team-a")).isFalse();
-        assertThat(none.adoption("team-a", ExistingData.Refuse)).isEqualTo(Adoption.NONE);
-        assertThat(none.adoption("team-a", null)).isEqualTo(Adoption.NONE);
-        assertThat(none.adoption("team-a", ExistingData.Adopt)).isEqualTo(Adoption.SAME_NAMESPACE);
-        TenancyRules some = new TenancyRules(Set.of("legacy"), Set.of("migration"));
+        assertThat(none.adoption("team-a", "shop", ExistingData.Refuse)).isEqualTo(Adoption.NONE);
+        assertThat(none.adoption("team-a", "shop", null)).isEqualTo(Adoption.NONE);
+        assertThat(none.adoption("team-a", "shop", ExistingData.Adopt)).isEqualTo(Adoption.SAME_NAMESPACE);
+        TenancyRules some = new TenancyRules(Set.of("legacy"), Set.of("migration"), ADMIN);
         assertThat(some.mayHoldGatewayKey("legacy")).isTrue();
         assertThat(some.mayHoldGatewayKey("migration")).isFalse();
-        assertThat(some.adoption("migration", ExistingData.Adopt)).isEqualTo(Adoption.ANY);
-        assertThat(some.adoption("migration", ExistingData.Refuse)).isEqualTo(Adoption.NONE);
-        assertThat(some.adoption("legacy", ExistingData.Adopt)).isEqualTo(Adoption.SAME_NAMESPACE);
+        assertThat(some.adoption("migration", "shop", ExistingData.Adopt)).isEqualTo(Adoption.ANY);
+        assertThat(some.adoption("migration", "shop", ExistingData.Refuse)).isEqualTo(Adoption.NONE);
+        assertThat(some.adoption("legacy", "shop", ExistingData.Adopt)).isEqualTo(Adoption.SAME_NAMESPACE);
+    }
+
+    @Test
+    void onlyTheAdminDoDatabaseMayClaimTheAdminDatabaseNameWhateverElseIsConfigured() {
+        for (TenancyRules rules : List.of(new TenancyRules(Set.of(), Set.of(), ADMIN), new TenancyRules(
+                Set.of("team-a", "kuratchi-system"), Set.of("team-a", "kuratchi-system"), ADMIN))) {
+            assertThat(rules.mayClaim("kuratchi-system", "kuratchi-admin", "kuratchi-admin")).isTrue();
+            assertThat(rules.mayClaim("team-a", "innocent-looking", "kuratchi-admin")).as("a tenant").isFalse();
+            assertThat(rules.mayClaim("team-a", "kuratchi-admin", "kuratchi-admin")).as("the name elsewhere").isFalse();
+            assertThat(rules.mayClaim("kuratchi-system", "other", "kuratchi-admin")).as("another resource there")
+                    .isFalse();
+            // Names are case-sensitive at the gateway, as idFromName is: these are other databases, free to claim.
+            assertThat(rules.mayClaim("team-a", "shop", "Kuratchi-Admin")).isTrue();
+            assertThat(rules.mayClaim("team-a", "shop", "kuratchi-admin-2")).isTrue();
+            assertThat(rules.mayClaim("kuratchi-system", "kuratchi-admin", "shop")).isTrue();
+        }
+        TenancyRules renamed = new TenancyRules(Set.of(), Set.of(),
+                TenancyRules.Reserved.adminDatabase("platform", "acme-admin"));
+        assertThat(renamed.mayClaim("team-a", "kuratchi-admin", "kuratchi-admin")).as("not reserved then").isTrue();
+        assertThat(renamed.mayClaim("kuratchi-system", "kuratchi-admin", "acme-admin")).isFalse();
+        assertThat(renamed.mayClaim("platform", "acme-admin", "acme-admin")).isTrue();
+    }
+
+    @Test
+    void theAdminDatabaseNeverAdoptsDataAnotherNamespaceRetained() {
+        TenancyRules listed = new TenancyRules(Set.of(), Set.of("kuratchi-system"), ADMIN);
+        // Listed for adoption (to migrate kuratchi-sdk's admin database): data made outside the operator, or its own
+        // namespace's, never another namespace's, which a tenant that held the name could have planted tables in.
+        assertThat(listed.adoption("kuratchi-system", "kuratchi-admin", ExistingData.Adopt))
+                .isEqualTo(Adoption.SAME_NAMESPACE_OR_UNMANAGED);
+        assertThat(listed.adoption("kuratchi-system", "shop", ExistingData.Adopt)).isEqualTo(Adoption.ANY);
+        TenancyRules unlisted = new TenancyRules(Set.of(), Set.of(), ADMIN);
+        assertThat(unlisted.adoption("kuratchi-system", "kuratchi-admin", ExistingData.Adopt))
+                .isEqualTo(Adoption.SAME_NAMESPACE);
+        assertThat(unlisted.adoption("kuratchi-system", "kuratchi-admin", ExistingData.Refuse))
+                .isEqualTo(Adoption.NONE);
     }
 
     @Test

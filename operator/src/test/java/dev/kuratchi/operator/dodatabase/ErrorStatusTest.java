@@ -35,7 +35,8 @@ class ErrorStatusTest {
         cluster = new MockCluster();
         Clock clock = Clock.systemUTC();
         reconciler = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(null, null, List.of(KEY), clock,
-                Duration.ofMinutes(5), Duration.ofMinutes(10), new TenancyRules(Set.of(), Set.of()),
+                Duration.ofMinutes(5), Duration.ofMinutes(10), new TenancyRules(Set.of(), Set.of(),
+                        TenancyRules.Reserved.adminDatabase("kuratchi-system", "kuratchi-admin")),
                 new EventRecorder(cluster.client(), clock, "test"),
                 new OperatorMetrics(OperatorFactory.newRegistry(), clock)));
     }

@@ -68,7 +68,9 @@ class RestartTest {
                     "KURATCHI_GATEWAY_KEY_PREVIOUS", OperatorHarness.GATEWAY_KEY);
             try (OperatorHarness second = new OperatorHarness(cluster, false, emulator, false, rotated)) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> !token(dbs, "rotation", "rekeyed-db").equals(old));
-                assertThat(dbs.condition("rotation", "rekeyed", TOKEN_ISSUED).getMessage()).contains("rotated out");
+                // The Secret is written before the status that says why: wait for the status too.
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(dbs.condition("rotation",
+                        "rekeyed", TOKEN_ISSUED).getMessage()).contains("rotated out"));
                 String renewed = token(dbs, "rotation", "rekeyed-db");
                 assertThat(Tokens.verify(renewed, "rekeyed", List.of(GatewayKey.of(NEW_KEY)), Instant.now()))
                         .isEqualTo(DatabaseToken.parse(renewed));

@@ -16,6 +16,7 @@ import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.dodatabase.ExistingData;
 import dev.kuratchi.operator.organization.OrganizationResources.Kind;
+import dev.kuratchi.operator.organization.OrganizationStatus.CloudflareResource;
 import dev.kuratchi.operator.support.OperatorHarness;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -137,6 +138,42 @@ class OrganizationBadInputTest {
                 resources("{\"kv\": true, \"r2\": [\"Uploads!\"]}"), Kind.R2.condition(), "InvalidResourceName");
         assertThat(condition.getMessage()).contains("spec.resources.r2", "'Uploads!'",
                 OrganizationNames.RESOURCE_NAME_RULE);
+    }
+
+    @Test
+    void aResourcesValueOfTheWrongShapeIsRefusedBeforeAnythingIsMade() {
+        Condition condition = refusedBeforeAnything("bad-shape", "bad-shape", resources("{\"kv\": \"sessions\"}"),
+                Kind.KV.condition(), "InvalidResources");
+        assertThat(condition.getMessage()).contains("spec.resources.kv must be true, false or a list of names");
+    }
+
+    @Test
+    void aResourcesValueTurnedToTheWrongShapeLaterLeavesThatKindAsItIsUnderDelete() {
+        orgs.create("typo", "typo", resources("{\"kv\": [\"sessions\"], \"queues\": true}").andThen(
+                spec -> spec.setDeletionPolicy(DeletionPolicy.Delete)));
+        orgs.awaitReady("typo", "typo");
+        harness.client().resources(KuratchiOrganization.class).inNamespace("typo").withName("typo").edit(o -> {
+            resources("{\"kv\": \"sessions\", \"queues\": true}").accept(o.getSpec());
+            return o;
+        });
+
+        orgs.awaitCondition("typo", "typo", Kind.KV.condition(), FALSE, "InvalidResources");
+        assertThat(orgs.cloudflareCount(Kind.KV, "typo", "sessions")).as("the namespace is not deleted").isOne();
+        assertThat(orgs.get("typo", "typo").getStatus().getKvNamespaces()).extracting(CloudflareResource::name)
+                .containsExactly("sessions");
+        assertThat(orgs.condition("typo", "typo", Kind.QUEUES.condition()).getStatus()).isEqualTo("True");
+    }
+
+    @Test
+    void aMetadataNameTooLongForItsConfigMapIsRefusedBeforeAnythingIsMadeAndDeletedCleanly() {
+        String name = "o".repeat(OrganizationNames.CONFIGMAP_NAME_MAX_LENGTH - OrganizationNames.CONFIGMAP_SUFFIX.length()
+                + 1);
+        Condition condition = refusedBeforeAnything("long-cm", name, spec -> spec.setSlug("long-cm"), READY,
+                "InvalidName");
+        assertThat(condition.getMessage()).contains("metadata.name is 243 characters",
+                "a name of at most 242 characters");
+        orgs.delete("long-cm", name);
+        orgs.awaitGone("long-cm", name);
     }
 
     @Test

@@ -39,10 +39,14 @@ class OrganizationFaultsTest {
      * admin DoDatabase would find the first's claim on the shared account's gateway, and be AlreadyManaged.
      */
     private static OperatorHarness harness(Map<String, String> environment) {
+        return harness(new MockCluster(), environment);
+    }
+
+    private static OperatorHarness harness(MockCluster cluster, Map<String, String> environment) {
         Map<String, String> env = new HashMap<>(Map.of("KURATCHI_ADMIN_NAMESPACE", Organizations.ADMIN_NAMESPACE,
                 "KURATCHI_ADMIN_DATABASE", "admin-" + CLUSTERS.incrementAndGet()));
         env.putAll(environment);
-        return new OperatorHarness(new MockCluster(), true, EMULATOR.get(), false, env);
+        return new OperatorHarness(cluster, true, EMULATOR.get(), false, env);
     }
 
     private static Organizations orgs(OperatorHarness harness) {
@@ -155,17 +159,18 @@ class OrganizationFaultsTest {
 
     @Test
     void anAdminDatabaseThatIsNotReadyIsReportedWithItsReasonAndItsRecoveryWakesTheOrganization() throws Exception {
-        try (OperatorHarness harness = harness(Map.of("KURATCHI_ADMIN_DATABASE", "admin-broken"))) {
+        // There before the operator starts, which leaves it as it is.
+        MockCluster cluster = new MockCluster();
+        DoDatabase broken = new DoDatabase();
+        broken.setMetadata(new ObjectMetaBuilder().withName("admin-broken")
+                .withNamespace(Organizations.ADMIN_NAMESPACE).withLabels(Map.of(AdminDatabase.LABEL, "true"))
+                .build());
+        SchemaSource missing = new SchemaSource();
+        missing.setConfigMap("no-such-migrations");
+        broken.getSpec().setSchema(missing);
+        cluster.client().resource(broken).create();
+        try (OperatorHarness harness = harness(cluster, Map.of("KURATCHI_ADMIN_DATABASE", "admin-broken"))) {
             Organizations orgs = orgs(harness);
-            DoDatabase broken = new DoDatabase();
-            broken.setMetadata(new ObjectMetaBuilder().withName("admin-broken")
-                    .withNamespace(Organizations.ADMIN_NAMESPACE).withLabels(Map.of(AdminDatabase.LABEL, "true"))
-                    .build());
-            SchemaSource missing = new SchemaSource();
-            missing.setConfigMap("no-such-migrations");
-            broken.getSpec().setSchema(missing);
-            harness.client().resource(broken).create();
-
             long since = EMULATOR.get().lastSeq();
             orgs.create("waiting", "waiting", resources("{\"queues\": true}"));
             orgs.awaitCondition("waiting", "waiting", OrganizationReconciler.ADMIN_RECORDS, FALSE,

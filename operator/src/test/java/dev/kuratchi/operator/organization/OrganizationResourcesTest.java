@@ -114,6 +114,10 @@ class OrganizationResourcesTest {
         assertThat(emulator().callsSince(since)).isEmpty();
         assertThat(outcome.kinds()).isEqualTo(first.kinds());
         assertThat(outcome.configMapData()).isEqualTo(first.configMapData());
+        // The first pass made everything, so it counts as a verification; the steady one took status on trust.
+        assertThat(first.confirmed()).isTrue();
+        assertThat(outcome.confirmed()).isFalse();
+        assertThat(resources.verify(slug, spec, DeletionPolicy.Delete, status(outcome)).confirmed()).isTrue();
     }
 
     @Test
@@ -372,6 +376,71 @@ class OrganizationResourcesTest {
         assertThat(listed(Kind.KV)).contains(made.of(Kind.KV).inPlace().get(1).cloudflareName());
         assertThat(outcome.of(Kind.R2).problem()).isNull();
         assertThat(outcome.of(Kind.R2).inPlace()).hasSize(1);
+    }
+
+    @Test
+    void aValueOfTheWrongShapeLeavesItsKindAsItWasUnderDelete() {
+        String slug = slug("shape");
+        Outcome made = resources.ensure(slug, spec("{\"kv\": [\"sessions\"], \"queues\": [\"jobs\"]}"),
+                DeletionPolicy.Delete, null);
+        long since = emulator().lastSeq();
+
+        // A typo: a name where a list belongs. Read as "none", it would delete the namespace.
+        Outcome outcome = resources.ensure(slug, spec("{\"kv\": \"sessions\", \"queues\": [\"jobs\"]}"),
+                DeletionPolicy.Delete, status(made));
+
+        assertThat(emulator().callsSince(since)).isEmpty();
+        Problem problem = problem(outcome, Kind.KV, "InvalidResources", false, null);
+        assertThat(problem.message()).contains("spec.resources.kv must be true, false or a list of names",
+                "\"sessions\"", "no KV namespace is made or removed");
+        assertThat(outcome.of(Kind.KV).recorded()).isEqualTo(made.of(Kind.KV).inPlace());
+        assertThat(outcome.configMapData()).containsKey("kv.sessions.id");
+        assertThat(listed(Kind.KV)).contains(made.of(Kind.KV).inPlace().get(0).cloudflareName());
+        assertThat(outcome.of(Kind.QUEUES).problem()).isNull();
+    }
+
+    @Test
+    void moreNamesThanAnOrganizationMayHaveIsAShapeProblem() {
+        String slug = slug("many");
+        String names = java.util.stream.IntStream.rangeClosed(1, ResourcesSpec.MAX_NAMES + 1)
+                .mapToObj(i -> "\"n" + i + "\"").collect(java.util.stream.Collectors.joining(", "));
+        long since = emulator().lastSeq();
+
+        Outcome outcome = resources.ensure(slug, spec("{\"queues\": [" + names + "]}"), DeletionPolicy.Delete, null);
+
+        assertThat(emulator().callsSince(since)).isEmpty();
+        assertThat(problem(outcome, Kind.QUEUES, "InvalidResources", false, null).message())
+                .contains("lists 21 names; an organization has at most 20");
+    }
+
+    @Test
+    void deleteAllWalksEachListOnceWhateverTheNumberOfNames() {
+        String slug = slug("walk");
+        Outcome made = resources.ensure(slug, spec("{\"kv\": [\"a\", \"b\", \"c\"], \"queues\": [\"a\", \"b\"]}"),
+                DeletionPolicy.Delete, null);
+        // A status someone padded with names the operator never made: they cost nothing but a place in the walk.
+        OrganizationStatus padded = status(made);
+        List<CloudflareResource> kv = new ArrayList<>(padded.getKvNamespaces());
+        for (int i = 0; i < 500; i++) {
+            kv.add(new CloudflareResource("x" + i, OrganizationNames.kvNamespaceTitle(slug, "x" + i), "id" + i));
+        }
+        padded.setKvNamespaces(kv);
+        long since = emulator().lastSeq();
+
+        Cleanup cleanup = resources.deleteAll(slug, null, padded, DeletionPolicy.Delete);
+
+        assertThat(cleanup.complete()).isTrue();
+        assertThat(cleanup.changes()).hasSize(5);
+        List<JsonNode> calls = emulator().callsSince(since);
+        assertThat(calls).filteredOn(call -> call.path("method").asText().equals("GET")
+                && call.path("path").asText().contains("/storage/kv/namespaces")).hasSize(1);
+        assertThat(calls).filteredOn(call -> call.path("method").asText().equals("GET")
+                && call.path("path").asText().contains("/queues")).hasSize(1);
+        assertThat(calls).filteredOn(call -> call.path("method").asText().equals("DELETE")
+                && !call.path("path").asText().contains("/r2/buckets")).hasSize(5);
+        // R2 has no list to walk: one call per name, so the names are bounded (the default among them).
+        assertThat(calls).filteredOn(call -> call.path("path").asText().contains("/r2/buckets"))
+                .hasSizeLessThanOrEqualTo(2 * ResourcesSpec.MAX_NAMES + 1);
     }
 
     // ---- faults
