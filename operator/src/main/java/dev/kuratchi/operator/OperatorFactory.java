@@ -90,12 +90,12 @@ public final class OperatorFactory {
         Function<URI, AdminClient> adminClients =
                 endpoint -> admins.computeIfAbsent(endpoint, e -> new AdminClient(e, config.gatewayKey(), transport));
         EventRecorder events = new EventRecorder(client, clock, "kuratchi-operator");
+        TenancyRules tenancy = new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces(),
+                TenancyRules.Reserved.adminDatabase(config.adminNamespace(), config.adminDatabaseName()));
         DoDatabaseReconciler dodatabases = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(deployer,
                 adminClients,
                 List.copyOf(keys), clock, config.revocationGracePeriod(), config.storageCheckInterval(),
-                new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces(),
-                        TenancyRules.Reserved.adminDatabase(config.adminNamespace(), config.adminDatabaseName())),
-                events, new OperatorMetrics(registry, clock)));
+                tenancy, events, new OperatorMetrics(registry, clock)));
 
         // With the organization controller: the admin DoDatabase is made at start, so it holds its name first.
         AdminDatabaseStartup adminStartup = new AdminDatabaseStartup(new AdminDatabase(config.adminNamespace(),
@@ -103,7 +103,7 @@ public final class OperatorFactory {
         OrganizationReconciler organizations = new OrganizationReconciler(new OrganizationReconciler.Collaborators(
                 deployer, new GatewayAccess(adminClients, new Tokens(config.gatewayKey(), clock), transport, clock),
                 new OrganizationResources(new CloudflareResources(cloudflare)),
-                new AdminDatabase(config.adminNamespace(), config.adminDatabaseName()), events, clock,
+                new AdminDatabase(config.adminNamespace(), config.adminDatabaseName()), tenancy, events, clock,
                 OrganizationReconciler.VERIFY_INTERVAL, new Redaction(List.copyOf(keys))));
 
         Operator operator = new Operator(overrider -> {

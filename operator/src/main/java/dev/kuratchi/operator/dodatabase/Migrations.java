@@ -4,6 +4,10 @@ import dev.kuratchi.client.admin.Migration;
 import dev.kuratchi.client.schema.SchemaSql;
 import dev.kuratchi.client.schema.Schemas;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,12 +20,37 @@ public final class Migrations {
 
     private Migrations() {}
 
-    /** A built-in schema's initial migration. */
+    /**
+     * The migrations a built-in schema adds after its initial one, in order, each a file
+     * {@code builtin/<schema>/<id>.sql} beside this class. The gateway refuses an applied migration whose SQL changed,
+     * and the initial one is generated from the schema kuratchi-sdk shares: never edit either once released; add a
+     * file and list it here.
+     */
+    private static final Map<String, List<String>> LATER = Map.of(
+            "admin", List.of("0002_kuratchi_owners"),
+            "organization", List.of());
+
+    /** A built-in schema's migrations: its initial one, then those added later. */
     public static List<Migration> builtIn(String name) {
         if (!Schemas.BUILT_IN.contains(name)) {
             throw new InvalidSpecException("spec.schema.builtIn is '" + name + "'; use one of " + Schemas.BUILT_IN);
         }
-        return List.of(SchemaSql.initialMigration(Schemas.builtIn(name)));
+        List<Migration> migrations = new ArrayList<>(List.of(SchemaSql.initialMigration(Schemas.builtIn(name))));
+        for (String id : LATER.getOrDefault(name, List.of())) {
+            migrations.add(new Migration(id, resource("builtin/" + name + "/" + id + ".sql")));
+        }
+        return List.copyOf(migrations);
+    }
+
+    private static String resource(String path) {
+        try (InputStream in = Migrations.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException("built-in migration " + path + " is missing from the operator's jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**

@@ -13,6 +13,7 @@ import dev.kuratchi.operator.dodatabase.ExistingData;
 import dev.kuratchi.operator.dodatabase.GatewayFailures;
 import dev.kuratchi.operator.dodatabase.StageFailure;
 import dev.kuratchi.operator.dodatabase.StorageChecks;
+import dev.kuratchi.operator.dodatabase.TenancyRules;
 import dev.kuratchi.operator.dodatabase.TokenSecret;
 import dev.kuratchi.operator.dodatabase.TokenStatus;
 import dev.kuratchi.operator.events.EventRecorder;
@@ -64,9 +65,12 @@ import org.slf4j.LoggerFactory;
  * Nothing is touched in the admin database before the gateway confirms that this organization's child holds the
  * database's claim (a second organization with the slug as its database name is AlreadyManaged and stops there),
  * and nothing in Cloudflare before the admin database holds this organization's row for the slug (organizationSlug
- * is unique there, so a second organization with the slug and a database name of its own stops at SlugTaken). The
- * finalizer deletes Cloudflare resources and admin rows only when the admin database shows that row is this
- * organization's (by uid, or an adopted row it remembers): never from status alone, which others may write.
+ * is unique there, so a second organization with the slug and a database name of its own stops at SlugTaken). Which
+ * organization a resource holds is the admin database's {@code kuratchiOwners} table's to say ({@link AdminRecords}),
+ * written with the rows: rows of an organization held by another resource are never taken over, and rows nobody
+ * holds only by the rule DoDatabase follows for data ({@link TenancyRules}). The finalizer deletes Cloudflare
+ * resources and admin rows only when that table binds the slug's organization to this resource's uid: never from
+ * status, which others may write, and a status that was lost loses nothing.
  *
  * <h2>Failures</h2>
  * A problem only a person can fix is a condition and no retry (checked again at the next verification, or at once
@@ -100,25 +104,29 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     public static final Duration VERIFY_INTERVAL = Duration.ofHours(1);
     /** When something someone else must change (a name taken, a database not ready) is looked at again. */
     static final Duration RECHECK = Duration.ofMinutes(1);
+    /** How long a deletion waits for the child to finish applying a change before it deletes the child anyway. */
+    static final Duration CHILD_SETTLE_LIMIT = Duration.ofSeconds(10);
     private static final String ADMIN_SOURCE = "admin-database";
     private static final String SECRET_SOURCE = "token-secrets";
-    private static final String UID_INDEX = "uid";
     private static final Logger LOG = LoggerFactory.getLogger(OrganizationReconciler.class);
 
     /**
      * What the reconciler works with.
      *
+     * @param tenancy what namespaces may adopt (the rule DoDatabase follows), for admin rows nobody holds
      * @param verifyInterval how often each organization's Cloudflare resources are looked up ({@link #VERIFY_INTERVAL})
      * @param redaction what takes secrets out of text from elsewhere before it reaches a condition, event or log
      */
     public record Collaborators(GatewayDeployer deployer, GatewayAccess access, OrganizationResources resources,
-            AdminDatabase adminDatabase, EventRecorder events, Clock clock, Duration verifyInterval,
-            Redaction redaction) {}
+            AdminDatabase adminDatabase, TenancyRules tenancy, EventRecorder events, Clock clock,
+            Duration verifyInterval, Redaction redaction) {}
 
     private final Collaborators with;
     private final ChildDatabase child = new ChildDatabase();
     private final CloudflareConfigMap configMap = new CloudflareConfigMap();
     private final StorageChecks verifications;
+    /** Organizations being deleted whose child is applying a change: since when (see {@link #settling}). */
+    private final Map<String, Instant> childSettling = new java.util.concurrent.ConcurrentHashMap<>();
 
     public OrganizationReconciler(Collaborators with) {
         this.with = with;
@@ -128,7 +136,6 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     @Override
     public List<EventSource<?, KuratchiOrganization>> prepareEventSources(
             EventSourceContext<KuratchiOrganization> context) {
-        context.getPrimaryCache().addIndexer(UID_INDEX, org -> List.of(org.getMetadata().getUid()));
         AdminDatabase admin = with.adminDatabase();
         // The admin DoDatabase: organizations still waiting for it are woken when it changes.
         var adminDatabase = new InformerEventSource<>(InformerEventSourceConfiguration.from(DoDatabase.class,
@@ -399,12 +406,15 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         TokenStatus token = database.getStatus().getToken();
         String tokenText = Boolean.TRUE.equals(a.spec().getStoreTokenInAdminDatabase())
                 ? tokenText(context, database, databaseName, token.id()) : null;
-        AdminRows rows = new AdminRows(a.uid(), remembered(a, context), a.spec().getOrganizationName(), slug,
-                a.spec().getEmail(), databaseName, token.id(), Instant.parse(token.notAfter()).toEpochMilli(),
-                tokenText, routedEmail);
+        String namespace = a.organization.getMetadata().getNamespace();
+        AdminRows rows = new AdminRows(a.uid(), namespace, a.organization.getMetadata().getName(),
+                a.spec().getOrganizationName(), slug, a.spec().getEmail(), databaseName, token.id(),
+                Instant.parse(token.notAfter()).toEpochMilli(), tokenText, routedEmail);
+        AdminRecords.Adopting adopting = new AdminRecords.Adopting(a.spec().getExistingData() == ExistingData.Adopt,
+                with.tenancy().adoption(namespace, databaseName, ExistingData.Adopt));
         AdminRecords.Outcome written;
         try {
-            written = ensureRows(a, context, records, rows);
+            written = records.ensure(rows, adopting);
         } catch (AdminRecords.Conflict conflict) {
             throw "RowsRefused".equals(conflict.reason())
                     ? StageFailure.transientFailure(ADMIN_RECORDS, conflict.reason(), conflict.getMessage(), null)
@@ -423,44 +433,6 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         a.conditions.set(ADMIN_RECORDS, TRUE, "InPlace", "organization " + written.organizationId() + " is recorded in "
                 + where + " with token " + token.id() + (tokenText != null ? " (the token itself too, as "
                 + "spec.storeTokenInAdminDatabase asks)" : ""));
-    }
-
-    /**
-     * Writes the rows. With existingData: Adopt, an organization row holding the slug is taken over, but never one
-     * of another live KuratchiOrganization (its id is that organization's uid): adoption is for kuratchi-sdk's rows
-     * and for those a deleted organization retained.
-     */
-    private AdminRecords.Outcome ensureRows(Attempt a, Context<KuratchiOrganization> context, AdminRecords records,
-            AdminRows rows) {
-        try {
-            return records.ensure(rows, false);
-        } catch (AdminRecords.Conflict conflict) {
-            boolean adoptable = "SlugTaken".equals(conflict.reason()) || "DatabaseNameTaken".equals(conflict.reason());
-            if (a.spec().getExistingData() != ExistingData.Adopt || !adoptable) {
-                throw conflict;
-            }
-            Optional<KuratchiOrganization> holder = liveOrganization(context, conflict.existingId(), a.uid());
-            if (holder.isPresent()) {
-                throw StageFailure.permanent(ADMIN_RECORDS, "SlugTaken", "the admin database's row for slug "
-                        + rows.slug() + " is organization " + holder.get().getMetadata().getNamespace() + "/"
-                        + holder.get().getMetadata().getName() + "'s, which exists: existingData: Adopt takes over "
-                        + "rows nobody manages (kuratchi-sdk's, or a deleted organization's), never another "
-                        + "organization's; choose another slug");
-            }
-            return records.ensure(rows, true);
-        }
-    }
-
-    /** status.organizationId, unless it names another live organization (status is writable by others). */
-    private static String remembered(Attempt a, Context<KuratchiOrganization> context) {
-        String remembered = a.status.getOrganizationId();
-        return remembered == null || liveOrganization(context, remembered, a.uid()).isPresent() ? null : remembered;
-    }
-
-    private static Optional<KuratchiOrganization> liveOrganization(Context<KuratchiOrganization> context, String uid,
-            String ours) {
-        return uid == null || uid.equals(ours) ? Optional.empty()
-                : context.getPrimaryCache().byIndex(UID_INDEX, uid).stream().findFirst();
     }
 
     /** The admin DoDatabase from the informer cache, created when missing; stops this reconcile until it is Ready. */
@@ -745,15 +717,35 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
     // ---- deletion
 
     /**
-     * Deletes (Delete) or releases (Retain) the organization's Cloudflare resources and deletes or archives its admin
-     * rows, when the admin database shows they are this organization's; then deletes its ConfigMap and its child,
-     * and goes only once the child is gone: the child's finalizer releases the database at the gateway, which ends
-     * every token issued for it, so an organization that is gone has no token left working. Something already gone
-     * counts as deleted; every step may run again.
+     * Deletes the child first (once it has applied its last change, for a few seconds at most: {@link #settling}): its
+     * finalizer releases the database at the gateway, which ends every token issued for it, so no token of the
+     * organization keeps working while the rest of the deletion waits (for a bucket to be emptied, say). Then deletes (Delete) or releases (Retain) the organization's Cloudflare resources and deletes
+     * or archives its admin rows, when the admin database binds them to this organization, and deletes its ConfigMap;
+     * the finalizer goes only once all that is done and the child is gone. Something already gone counts as deleted;
+     * every step may run again.
      */
     @Override
     public DeleteControl cleanup(KuratchiOrganization organization, Context<KuratchiOrganization> context) {
         try {
+            Optional<DoDatabase> database = child.getSecondaryResource(organization, context)
+                    .filter(db -> ChildDatabase.ownedBy(db, organization));
+            if (database.isPresent() && database.get().getMetadata().getDeletionTimestamp() == null) {
+                // The child erases or keeps the data by its own deletionPolicy: the organization's, also when it was
+                // changed just before the deletion and no reconcile passed it on yet.
+                DeletionPolicy policy = policy(organization.getSpec());
+                DoDatabase current = database.get();
+                if (current.getSpec().getDeletionPolicy() != policy) {
+                    current = context.getClient().resource(current).edit(db -> {
+                        db.getSpec().setDeletionPolicy(policy);
+                        return db;
+                    });
+                }
+                Optional<Duration> settling = settling(organization, current);
+                if (settling.isPresent()) {
+                    return DeleteControl.noFinalizerRemoval().rescheduleAfter(settling.get());
+                }
+                context.getClient().resource(current).delete();
+            }
             Optional<Duration> wait = retire(organization, context);
             if (wait.isPresent()) {
                 return DeleteControl.noFinalizerRemoval().rescheduleAfter(wait.get());
@@ -761,21 +753,7 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             // Kubernetes objects: a real cluster's garbage collector takes them by their owner references too.
             configMap.getSecondaryResource(organization, context).filter(cm -> ownedBy(cm, organization))
                     .ifPresent(cm -> context.getClient().resource(cm).delete());
-            Optional<DoDatabase> database = child.getSecondaryResource(organization, context)
-                    .filter(db -> ChildDatabase.ownedBy(db, organization));
             if (database.isPresent()) {
-                if (database.get().getMetadata().getDeletionTimestamp() == null) {
-                    // The child erases or keeps the data by its own deletionPolicy: the organization's, also when it
-                    // was changed just before the deletion and no reconcile passed it on yet.
-                    DeletionPolicy policy = policy(organization.getSpec());
-                    if (database.get().getSpec().getDeletionPolicy() != policy) {
-                        database = Optional.of(context.getClient().resource(database.get()).edit(db -> {
-                            db.getSpec().setDeletionPolicy(policy);
-                            return db;
-                        }));
-                    }
-                    context.getClient().resource(database.get()).delete();
-                }
                 // Its deletion wakes this resource again; the recheck is a safety net.
                 return DeleteControl.noFinalizerRemoval().rescheduleAfter(RECHECK);
             }
@@ -786,9 +764,32 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             throw e;
         }
         verifications.forget(organization.getMetadata().getUid());
+        childSettling.remove(organization.getMetadata().getUid());
         Optional.ofNullable(organization.getStatus()).map(OrganizationStatus::getDatabaseName)
                 .ifPresent(with.access()::forget);
         return DeleteControl.defaultDelete();
+    }
+
+    /**
+     * How long to wait before deleting the child while it is still applying a change of its spec (its controller has
+     * not written the status of its generation yet; the organization's own last change of the deletionPolicy, say).
+     * Deleted meanwhile, its controller can miss the deletion: JOSDK drops a change of an object that reaches it
+     * while it writes that object's status, when what it wrote already holds the change, and then nothing makes it
+     * look again before its next scheduled look, so the child's tokens would keep working until then. Its status write
+     * wakes this organization; after {@link #CHILD_SETTLE_LIMIT} the child is deleted anyway.
+     */
+    private Optional<Duration> settling(KuratchiOrganization organization, DoDatabase child) {
+        String uid = organization.getMetadata().getUid();
+        Long generation = child.getMetadata().getGeneration();
+        boolean applying = generation != null && (child.getStatus() == null
+                || !generation.equals(child.getStatus().getObservedGeneration()));
+        Instant now = with.clock().instant();
+        Instant since = applying ? childSettling.computeIfAbsent(uid, u -> now) : now;
+        if (!applying || !now.isBefore(since.plus(CHILD_SETTLE_LIMIT))) {
+            childSettling.remove(uid);
+            return Optional.empty();
+        }
+        return Optional.of(Duration.ofSeconds(2));
     }
 
     /** Cloudflare resources and admin rows; a time to look again when that cannot be finished now. */
@@ -818,12 +819,10 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         URI endpoint = deploy(ADMIN_RECORDS);
         AdminRecords records = new AdminRecords(open(ADMIN_RECORDS, endpoint, with.adminDatabase().databaseName(),
                 admin.get().getMetadata().getUid()), with.clock());
-        String remembered = status.getOrganizationId() == null
-                || liveOrganization(context, status.getOrganizationId(), organization.getMetadata().getUid())
-                .isPresent() ? null : status.getOrganizationId();
-        Optional<String> held = records.heldOrganization(slug, organization.getMetadata().getUid(), remembered);
+        String uid = organization.getMetadata().getUid();
+        Optional<String> held = records.heldOrganization(slug, uid);
         if (held.isEmpty()) {
-            return Optional.empty(); // never held the slug (or already deleted): nothing of it is this one's
+            return Optional.empty(); // holds nothing of the slug (never did, or retired it already)
         }
         OrganizationResources.Cleanup cloudflare = with.resources().deleteAll(slug, spec.getResources(), status,
                 policy(spec));
@@ -840,7 +839,7 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
             return Optional.of(cloudflare.problems().stream().map(OrganizationResources.Problem::retryAfter)
                     .filter(Objects::nonNull).min(Comparator.naturalOrder()).orElse(RECHECK));
         }
-        if (records.retire(held.get(), policy(spec))) {
+        if (records.retire(uid, policy(spec))) {
             event(organization, EventRecorder.NORMAL, "AdminRecordsRetired", "organization " + held.get() + " "
                     + (policy(spec) == DeletionPolicy.Delete ? "deleted from" : "archived in") + " the admin database "
                     + with.adminDatabase().databaseName());

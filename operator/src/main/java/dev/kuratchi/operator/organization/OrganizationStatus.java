@@ -22,7 +22,8 @@ public class OrganizationStatus {
     @SchemaFrom(type = ConditionSchema[].class)
     private List<Condition> conditions = new ArrayList<>();
 
-    @JsonPropertyDescription("The organization's id in the admin database (its organizations row): this resource's uid.")
+    @JsonPropertyDescription("The organization's id in the admin database (its organizations row): this resource's "
+            + "uid, or the id of the organization it adopted. Shown only: the operator never reads it back.")
     private String organizationId;
 
     @JsonPropertyDescription("The slug in use: the database name and the root of the Cloudflare names.")

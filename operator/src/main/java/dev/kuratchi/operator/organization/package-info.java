@@ -40,10 +40,13 @@
  *   the slug. The reconcile goes: child DoDatabase Ready, then the gateway confirms the child holds the database's
  *   claim (a second organization with the slug as database name stops here: AlreadyManaged), then the owner, then
  *   the admin rows, whose unique {@code organizationSlug} locks the slug (a second organization with the slug and a
- *   database of its own stops here: SlugTaken; existingData: Adopt takes over rows nobody manages, never those of
- *   a live organization), and only then Cloudflare. Status is never trusted for anything destructive: the finalizer
- *   deletes Cloudflare resources and retires rows only when the admin database holds this organization's row for
- *   the slug (by uid, or an adopted row it remembers that is no live organization's).</li>
+ *   database of its own stops here: SlugTaken), and only then Cloudflare. The admin database's own table
+ *   {@code kuratchiOwners} (migration 0002 of the built-in admin schema), written in the rows' batch, binds each
+ *   organization to the resource holding it (uid, namespace) or, once that is deleted with Retain, to the
+ *   namespace that retained it: rows another resource holds are never taken over, and rows nobody holds only by
+ *   DoDatabase's adoption rule (its own namespace's with existingData: Adopt; kuratchi-sdk's and other namespaces'
+ *   only from a namespace KURATCHI_ADOPTION_NAMESPACES lists). Status is never trusted for anything: the finalizer
+ *   deletes Cloudflare resources and retires rows only of the organization that table binds to the uid.</li>
  *   <li><b>Owner.</b> Inserted once into the organization database ({@code users}, role owner, id derived from the
  *   uid; a user already holding the email is adopted as it is; a changed email is reported, never a second owner:
  *   {@link OwnerRecord}), and routed in {@code organizationUsers}. The operator writes there with a short-lived
@@ -55,10 +58,11 @@
  *   <li><b>Cloudflare resources.</b> {@link dev.kuratchi.operator.organization.OrganizationResources}: made only with
  *   {@code ensure*} (adopting what a crashed attempt made), no call in a steady state, a removed name deleted or
  *   released under the name derived again (never a name or id taken from status), and the ConfigMap's keys.</li>
- *   <li><b>Deletion</b> with a finalizer: Cloudflare resources deleted ({@code Delete}) or released ({@code Retain}),
- *   admin rows removed or archived, the ConfigMap and the child deleted; the organization goes only once the child
- *   is gone, whose own finalizer retires the database at the gateway, which ends every token either way. Something
- *   already gone counts as deleted; every step may run again.</li>
+ *   <li><b>Deletion</b> with a finalizer: the child deleted first (its own finalizer retires the database at the
+ *   gateway, which ends every token either way, so none keeps working while the rest waits), then Cloudflare
+ *   resources deleted ({@code Delete}) or released ({@code Retain}), admin rows removed or archived, the ConfigMap
+ *   deleted; the organization goes only once all of it is done and the child is gone. Something already gone counts
+ *   as deleted; every step may run again.</li>
  *   <li><b>Failures and the steady state</b> as the DoDatabase reconciler: a condition per part with a reason and a
  *   message that says what to do, Ready the first failing part's; what a person must fix is not retried (a touch of
  *   the organization, which is not generation-aware, asks again), what someone else must change is rechecked, what

@@ -125,7 +125,7 @@ public final class OrganizationBenchmark {
         String rateLimit = options.rateLimit();
         System.out.printf("Organization benchmark: N=%d (each as examples/organization.yaml: owner, KV, R2, queue), %s "
                 + "API server, %d creating threads, warm-up %d per side, operator's Cloudflare limit %s per 5m "
-                + "(a tenth of it as burst), Java %s, %d cores%n", n, clusters.apiServer(), CREATORS, warmup,
+                + "(a sliding window), Java %s, %d cores%n", n, clusters.apiServer(), CREATORS, warmup,
                 rateLimit == null ? "1000 (default)" : rateLimit + " (-Dbench.cfRateLimit)",
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
 

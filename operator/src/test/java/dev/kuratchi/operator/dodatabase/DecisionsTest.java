@@ -388,6 +388,17 @@ class DecisionsTest {
     }
 
     @Test
+    void aBuiltInSchemasLaterMigrationsComeAfterItsInitialOneAndAreNeverEdited() throws Exception {
+        List<Migration> admin = Migrations.builtIn("admin");
+        assertThat(admin).extracting(Migration::id).containsExactly("initial", "0002_kuratchi_owners");
+        // The gateway refuses an applied migration whose SQL changed: every admin database would stop at it. A
+        // change goes into a new migration; this pin fails first.
+        assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(admin.get(1).sql().getBytes(java.nio.charset.StandardCharsets.UTF_8))))
+                .isEqualTo("1d630ea8b441a234d8cedf6b306c628a1cc05414b932337dad823f20861c41eb");
+    }
+
+    @Test
     void theProvisionHashChangesWithAnyPartOfTheRequest() {
         URI endpoint = URI.create("https://gw.example");
         List<Migration> one = List.of(new Migration("0001", "CREATE TABLE a (x);"));

@@ -40,7 +40,10 @@ class OrganizationBadInputTest {
 
     @BeforeAll
     static void start() {
-        harness = new OperatorHarness(Map.of("KURATCHI_ADMIN_NAMESPACE", Organizations.ADMIN_NAMESPACE));
+        // Two namespaces the platform team lets migrate kuratchi-sdk organizations; every other namespace adopts only
+        // what it retained itself.
+        harness = new OperatorHarness(Map.of("KURATCHI_ADMIN_NAMESPACE", Organizations.ADMIN_NAMESPACE,
+                "KURATCHI_ADOPTION_NAMESPACES", "sdk-victim,sdk-thief"));
         orgs = new Organizations(harness.client(), harness.emulator());
         // The admin database exists before the tests, so each can look for rows of its own.
         orgs.create("warm-up", "warm-up", spec -> { });
@@ -76,6 +79,18 @@ class OrganizationBadInputTest {
         assertThat(orgs.adminRowCounts(created.getMetadata().getUid())).as("no admin row").containsOnlyKeys(
                 Organizations.ADMIN_TABLES).allSatisfy((table, count) -> assertThat(count).as(table).isZero());
         return orgs.condition(namespace, name, part);
+    }
+
+    /** Writes {@code victim}'s slug, organization id and Cloudflare resources into the organization's status. */
+    private static void forgeStatus(String namespace, String name, KuratchiOrganization victim) {
+        harness.client().resources(KuratchiOrganization.class).inNamespace(namespace).withName(name).editStatus(o -> {
+            o.getStatus().setSlug(victim.getStatus().getSlug());
+            o.getStatus().setOrganizationId(victim.getStatus().getOrganizationId());
+            o.getStatus().setKvNamespaces(victim.getStatus().getKvNamespaces());
+            o.getStatus().setR2Buckets(victim.getStatus().getR2Buckets());
+            o.getStatus().setQueues(victim.getStatus().getQueues());
+            return o;
+        });
     }
 
     @Test
@@ -258,13 +273,14 @@ class OrganizationBadInputTest {
         assertThat(orgs.condition("two", "other-db", ADMIN_RECORDS).getMessage()).contains("slug slugged",
                 "choose another slug");
 
-        // Adopting takes over rows nobody manages, never those of an organization that exists.
+        // Adopting takes over rows nobody holds, never those of an organization that exists.
         harness.client().resources(KuratchiOrganization.class).inNamespace("two").withName("other-db").edit(o -> {
             o.getSpec().setExistingData(ExistingData.Adopt);
             return o;
         });
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(orgs.condition("two", "other-db",
-                ADMIN_RECORDS).getMessage()).contains("organization one/slugged's, which exists"));
+                ADMIN_RECORDS).getMessage()).contains("held by another organization", "whatever existingData says")
+                .doesNotContain("one/").doesNotContain(first.getMetadata().getUid()));
         assertThat(orgs.cloudflareWrites(since)).isEmpty();
         assertThat(orgs.adminRowCounts(second.getMetadata().getUid()).values()).containsOnly(0);
 
@@ -284,15 +300,7 @@ class OrganizationBadInputTest {
         orgs.create("forger", "forger", spec -> spec.setDeletionPolicy(DeletionPolicy.Delete));
         orgs.awaitReady("forger", "forger");
         // Whoever may write the forger's status points it at the victim's slug, rows and resources.
-        harness.client().resources(KuratchiOrganization.class).inNamespace("forger").withName("forger")
-                .editStatus(o -> {
-                    o.getStatus().setSlug("victim");
-                    o.getStatus().setOrganizationId(victim.getStatus().getOrganizationId());
-                    o.getStatus().setKvNamespaces(victim.getStatus().getKvNamespaces());
-                    o.getStatus().setR2Buckets(victim.getStatus().getR2Buckets());
-                    o.getStatus().setQueues(victim.getStatus().getQueues());
-                    return o;
-                });
+        forgeStatus("forger", "forger", victim);
         long since = harness.emulator().lastSeq();
         orgs.delete("forger", "forger");
         orgs.awaitGone("forger", "forger");
@@ -304,6 +312,111 @@ class OrganizationBadInputTest {
         }
         assertThat(orgs.adminRows(victim.getStatus().getOrganizationId())).isEqualTo(victimRows);
         orgs.awaitReady("victim", "victim");
+    }
+
+    @Test
+    void aLiveMigratedOrganizationIsNeverTakenOverNotEvenFromAnAdoptionNamespaceNorThroughAForgedStatus() {
+        // The victim migrated a kuratchi-sdk organization: its row keeps the SDK's id, which is no resource's uid.
+        orgs.adminDatabase().exec("INSERT INTO organizations (id, organizationName, organizationSlug, status) "
+                + "VALUES ('sdk-org-legacy', 'Legacy', 'legacy', 'active')");
+        orgs.create("sdk-victim", "legacy", resources(ALL_KINDS).andThen(spec -> spec.setExistingData(ExistingData.Adopt)));
+        KuratchiOrganization victim = orgs.awaitReady("sdk-victim", "legacy");
+        assertThat(victim.getStatus().getOrganizationId()).isEqualTo("sdk-org-legacy");
+        var victimRows = orgs.adminRows("sdk-org-legacy");
+        long since = harness.emulator().lastSeq();
+
+        // A namespace the platform team lets adopt kuratchi-sdk's data asks for the same slug.
+        orgs.create("sdk-thief", "thief", resources(ALL_KINDS).andThen(spec -> {
+            spec.setSlug("legacy");
+            spec.setDatabaseName("thief-db");
+            spec.setExistingData(ExistingData.Adopt);
+            spec.setDeletionPolicy(DeletionPolicy.Delete);
+        }));
+        orgs.awaitCondition("sdk-thief", "thief", ADMIN_RECORDS, FALSE, "SlugTaken");
+        assertThat(orgs.condition("sdk-thief", "thief", ADMIN_RECORDS).getMessage())
+                .contains("slug legacy is held by another organization", "choose another slug")
+                .doesNotContain("sdk-victim").doesNotContain("sdk-org-legacy").doesNotContain(victim.getMetadata().getUid());
+        assertThat(harness.client().configMaps().inNamespace("sdk-thief").withName("thief-cloudflare").get())
+                .as("nothing published").isNull();
+        assertThat(orgs.cloudflareWrites(since)).as("nothing made or adopted in Cloudflare").isEmpty();
+        assertThat(orgs.adminRows("sdk-org-legacy")).as("no row renamed, none added").isEqualTo(victimRows);
+
+        // Whoever may write the thief's status points it at the victim's organization before deleting it.
+        forgeStatus("sdk-thief", "thief", victim);
+        orgs.delete("sdk-thief", "thief");
+        orgs.awaitGone("sdk-thief", "thief");
+
+        assertThat(orgs.cloudflareWrites(since)).as("the thief's deletion deleted nothing").isEmpty();
+        for (Kind kind : Kind.values()) {
+            assertThat(orgs.cloudflareCount(kind, "legacy", "default")).as(kind.name()).isOne();
+        }
+        assertThat(orgs.adminRows("sdk-org-legacy")).isEqualTo(victimRows);
+        orgs.awaitReady("sdk-victim", "legacy");
+    }
+
+    @Test
+    void retainedRowsAndCloudflareResourcesGoBackOnlyToTheNamespaceThatRetainedThem() {
+        orgs.create("tenant-x", "kept", resources(ALL_KINDS));
+        KuratchiOrganization kept = orgs.awaitReady("tenant-x", "kept");
+        String keptKv = kept.getStatus().getKvNamespaces().get(0).id();
+        orgs.delete("tenant-x", "kept");
+        orgs.awaitGone("tenant-x", "kept");
+        long since = harness.emulator().lastSeq();
+
+        orgs.create("tenant-y", "grab", resources(ALL_KINDS).andThen(spec -> {
+            spec.setSlug("kept");
+            spec.setDatabaseName("grab-db");
+            spec.setExistingData(ExistingData.Adopt);
+        }));
+        orgs.awaitCondition("tenant-y", "grab", ADMIN_RECORDS, FALSE, "SlugTaken");
+        assertThat(orgs.condition("tenant-y", "grab", ADMIN_RECORDS).getMessage()).contains("of another namespace "
+                + "retained", "only if the operator's KURATCHI_ADOPTION_NAMESPACES lists it").doesNotContain("tenant-x");
+        assertThat(harness.client().configMaps().inNamespace("tenant-y").withName("grab-cloudflare").get()).isNull();
+        assertThat(orgs.cloudflareWrites(since)).isEmpty();
+
+        // The namespace that retained them takes them back, its data with them.
+        orgs.create("tenant-x", "kept", resources(ALL_KINDS).andThen(spec -> spec.setExistingData(ExistingData.Adopt)));
+        KuratchiOrganization back = orgs.awaitReady("tenant-x", "kept");
+        assertThat(back.getStatus().getOrganizationId()).isEqualTo(kept.getStatus().getOrganizationId());
+        assertThat(back.getStatus().getKvNamespaces().get(0).id()).isEqualTo(keptKv);
+        for (Kind kind : Kind.values()) {
+            assertThat(orgs.cloudflareCount(kind, "kept", "default")).as(kind.name()).isOne();
+        }
+        assertThat(orgs.condition("tenant-y", "grab", ADMIN_RECORDS).getReason()).isEqualTo("SlugTaken");
+    }
+
+    @Test
+    void anEmailOfAnotherOrganizationIsRefusedWithoutNamingIt() {
+        orgs.create("secret-co", "secret-co", spec -> spec.setEmail("cfo@secret.example"));
+        KuratchiOrganization secret = orgs.awaitReady("secret-co", "secret-co");
+        orgs.create("prober", "prober", spec -> spec.setEmail("cfo@secret.example"));
+        orgs.awaitCondition("prober", "prober", ADMIN_RECORDS, FALSE, "EmailTaken");
+        assertThat(orgs.condition("prober", "prober", ADMIN_RECORDS).getMessage())
+                .contains("email cfo@secret.example is held by another organization", "give this organization "
+                        + "another spec.email, or none")
+                .doesNotContain("secret-co").doesNotContain(secret.getMetadata().getUid());
+    }
+
+    @Test
+    void anOwnerEmailRoutedToAnotherOrganizationIsNotRoutedToThisOneToo() {
+        orgs.create("real", "real", owner("boss@real.example"));
+        orgs.awaitReady("real", "real");
+        orgs.create("phish", "phish", owner("boss@real.example"));
+        orgs.awaitCondition("phish", "phish", ADMIN_RECORDS, FALSE, "OwnerEmailRouted");
+        assertThat(orgs.condition("phish", "phish", READY).getReason()).isEqualTo("OwnerEmailRouted");
+        assertThat(orgs.condition("phish", "phish", ADMIN_RECORDS).getMessage()).contains("choose another "
+                + "spec.owner.email, or remove spec.owner").doesNotContain("real/");
+        assertThat(orgs.adminDatabase().query("SELECT organizationSlug FROM organizationUsers WHERE email = ?",
+                "boss@real.example")).extracting(row -> row.get("organizationSlug")).containsExactly("real");
+
+        // Without the owner, the organization's other rows are written.
+        harness.client().resources(KuratchiOrganization.class).inNamespace("phish").withName("phish").edit(o -> {
+            o.getSpec().setOwner(null);
+            return o;
+        });
+        orgs.awaitReady("phish", "phish");
+        assertThat(orgs.adminDatabase().query("SELECT organizationSlug FROM organizationUsers WHERE email = ?",
+                "boss@real.example")).extracting(row -> row.get("organizationSlug")).containsExactly("real");
     }
 
     @Test

@@ -148,7 +148,9 @@ class OrganizationFaultsTest {
                         "GatewayUnavailable");
                 assertThat(orgs.condition("unreachable", "unreachable", OrganizationReconciler.READY).getReason())
                         .isEqualTo("GatewayUnavailable");
-                atMostReconciles(harness, 4, Duration.ofSeconds(5));
+                // "warm" meets the fault too when its last no-op reconcile comes late (a loaded machine): two
+                // organizations backing off from 1 s make at most 4 reconciles each in 5 s; a hot loop makes dozens.
+                atMostReconciles(harness, 8, Duration.ofSeconds(5));
                 assertThat(orgs.cloudflareWrites(since)).as("no slug lock, no Cloudflare").isEmpty();
             } finally {
                 EMULATOR.get().clearFaults();

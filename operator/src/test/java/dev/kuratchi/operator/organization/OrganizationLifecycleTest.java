@@ -32,13 +32,31 @@ class OrganizationLifecycleTest {
 
     @BeforeAll
     static void start() {
-        harness = new OperatorHarness(Map.of("KURATCHI_ADMIN_NAMESPACE", Organizations.ADMIN_NAMESPACE));
+        // "migrate" may adopt kuratchi-sdk's organizations.
+        harness = new OperatorHarness(Map.of("KURATCHI_ADMIN_NAMESPACE", Organizations.ADMIN_NAMESPACE,
+                "KURATCHI_ADOPTION_NAMESPACES", "migrate"));
         orgs = new Organizations(harness.client(), harness.emulator());
     }
 
     @AfterAll
     static void stop() throws Exception {
         harness.close();
+    }
+
+    /**
+     * Cloudflare answers {@code status} to the next {@code count} deletions of an R2 bucket (409: it holds objects);
+     * the caller clears the fault.
+     */
+    private static void refuseBucketDeletion(int status, int count) {
+        harness.emulator().fault("{\"method\": \"DELETE\", \"path\": \"/accounts/*/r2/buckets/*\", \"kind\": "
+                + "\"status\", \"status\": " + status + ", \"count\": " + count + "}");
+    }
+
+    /** Deletes the organization and waits until its cleanup reports Cloudflare in the way. */
+    private static void deleteUntilCloudflareBlocksIt(String namespace, String name) {
+        orgs.delete(namespace, name);
+        await().atMost(Duration.ofSeconds(30)).until(() -> orgs.events(namespace, name).stream()
+                .anyMatch(e -> e.startsWith("Warning/CloudflareCleanupBlocked: ")));
     }
 
     @Test
@@ -258,12 +276,9 @@ class OrganizationLifecycleTest {
         orgs.create("stubborn", "stubborn", resources("{\"r2\": true}")
                 .andThen(spec -> spec.setDeletionPolicy(DeletionPolicy.Delete)));
         orgs.awaitReady("stubborn", "stubborn");
-        harness.emulator().fault("{\"method\": \"DELETE\", \"path\": \"/accounts/*/r2/buckets/*\", \"kind\": "
-                + "\"status\", \"status\": 503, \"count\": 12}");
+        refuseBucketDeletion(503, 12);
         try {
-            orgs.delete("stubborn", "stubborn");
-            await().atMost(Duration.ofSeconds(30)).until(() -> orgs.events("stubborn", "stubborn").stream()
-                    .anyMatch(e -> e.startsWith("Warning/CloudflareCleanupBlocked: ")));
+            deleteUntilCloudflareBlocksIt("stubborn", "stubborn");
             assertThat(orgs.get("stubborn", "stubborn")).as("waits for Cloudflare").isNotNull();
             assertThat(orgs.cloudflareCount(Kind.R2, "stubborn", "default")).isOne();
         } finally {
@@ -271,6 +286,65 @@ class OrganizationLifecycleTest {
         }
         orgs.awaitGone("stubborn", "stubborn");
         assertThat(orgs.cloudflareCount(Kind.R2, "stubborn", "default")).isZero();
+    }
+
+    @Test
+    void aDeletionBlockedInCloudflareEndsTheOrganizationsTokensAtOnceAndFinishesOnceUnblocked() {
+        orgs.create("blocked", "blocked", resources("{\"r2\": true}")
+                .andThen(spec -> spec.setDeletionPolicy(DeletionPolicy.Delete)));
+        KuratchiOrganization ready = orgs.awaitReady("blocked", "blocked");
+        GatewayClient app = orgs.database("blocked", "blocked");
+        refuseBucketDeletion(409, Integer.MAX_VALUE);
+        try {
+            deleteUntilCloudflareBlocksIt("blocked", "blocked");
+            // The child went first: its release at the gateway ends every token, whatever the rest waits for.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> DoDatabases.assertRevoked(app));
+            assertThat(orgs.child("blocked", "blocked")).isNull();
+            assertThat(orgs.get("blocked", "blocked")).as("the finalizer waits for Cloudflare").isNotNull();
+            assertThat(orgs.cloudflareCount(Kind.R2, "blocked", "default")).isOne();
+            assertThat(orgs.adminRowCounts(ready.getStatus().getOrganizationId())).as("the rows go last")
+                    .containsEntry("organizations", 1);
+        } finally {
+            harness.emulator().clearFaults();
+        }
+        // The bucket emptied: a touch asks the operator to look again now rather than at its next recheck.
+        orgs.annotate("blocked", "blocked", "kuratchi.dev/retry", "1");
+        orgs.awaitGone("blocked", "blocked");
+        assertThat(orgs.cloudflareCount(Kind.R2, "blocked", "default")).isZero();
+        assertThat(orgs.adminRowCounts(ready.getStatus().getOrganizationId()).values()).containsOnly(0);
+    }
+
+    @Test
+    void anAdoptedOrganizationWhoseStatusWasLostDeletesWhatItHolds() {
+        // An organization of its own first, so that the admin database exists to hold kuratchi-sdk's row.
+        orgs.create("migrate", "first", spec -> { });
+        orgs.awaitReady("migrate", "first");
+        orgs.adminDatabase().exec("INSERT INTO organizations (id, organizationName, organizationSlug, status) "
+                + "VALUES ('sdk-org-migrated', 'Migrated', 'migrated', 'active')");
+        orgs.create("migrate", "migrated", resources("{\"kv\": true, \"r2\": true}").andThen(spec -> {
+            spec.setExistingData(dev.kuratchi.operator.dodatabase.ExistingData.Adopt);
+            spec.setDeletionPolicy(DeletionPolicy.Delete);
+        }));
+        assertThat(orgs.awaitReady("migrate", "migrated").getStatus().getOrganizationId()).isEqualTo("sdk-org-migrated");
+        refuseBucketDeletion(409, Integer.MAX_VALUE);
+        try {
+            deleteUntilCloudflareBlocksIt("migrate", "migrated");
+            // Status lost mid-deletion: it named the adopted organization, which is not the uid.
+            harness.client().resources(KuratchiOrganization.class).inNamespace("migrate").withName("migrated")
+                    .editStatus(o -> {
+                        o.setStatus(new OrganizationStatus());
+                        return o;
+                    });
+            await().atMost(Duration.ofSeconds(10)).until(() -> orgs.get("migrate", "migrated").getStatus()
+                    .getOrganizationId() == null);
+        } finally {
+            harness.emulator().clearFaults();
+        }
+        orgs.annotate("migrate", "migrated", "kuratchi.dev/retry", "1");
+        orgs.awaitGone("migrate", "migrated");
+        assertThat(orgs.cloudflareCount(Kind.KV, "migrated", "default")).isZero();
+        assertThat(orgs.cloudflareCount(Kind.R2, "migrated", "default")).isZero();
+        assertThat(orgs.adminRowCounts("sdk-org-migrated").values()).as("the adopted rows, deleted").containsOnly(0);
     }
 
     @Test
