@@ -97,6 +97,8 @@ cleanup() {
 }
 
 up() {
+  # The admin token and the kubeconfig are written here: never readable by others, not even for a moment.
+  umask 077
   build
   local state=${1:-}
   if [ -z "$state" ]; then
