@@ -65,10 +65,9 @@ final class ItemsApi {
         } catch (BadRequest e) {
             error(exchange, 400, e.getMessage());
         } catch (GatewayException e) {
-            // The detail (the gateway's code and message, never the token) goes to the log, not to any caller:
-            // it describes the database.
+            // The gateway's code and message never hold the token; they say what the database refused.
             System.err.println(ExampleApp.NAME + ": " + method + " " + path + ": " + e);
-            error(exchange, 502, "the database did not answer as expected; see the app's log");
+            error(exchange, 502, "the database refused: " + e.code() + ": " + e.getMessage());
         } catch (RuntimeException e) {
             System.err.println(ExampleApp.NAME + ": " + method + " " + path + ": " + e);
             error(exchange, 500, "internal error");
