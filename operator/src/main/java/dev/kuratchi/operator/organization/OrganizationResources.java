@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -359,27 +360,26 @@ public final class OrganizationResources {
         }
         Map<String, String> byCloudflareName = new LinkedHashMap<>();
         names.forEach(name -> byCloudflareName.put(kind.cloudflareName(slug, name), name));
+        Set<String> cloudflareNames = byCloudflareName.keySet();
         Answer<Map<String, String>> ids = call(pass, kind, Step.LOOK_UP, names.get(0),
-                byCloudflareName.keySet().iterator().next(), () -> Optional.of(kind == Kind.KV
-                        ? cloudflare.findKvNamespaces(byCloudflareName.keySet()).entrySet().stream()
-                                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().id()))
-                        : cloudflare.findQueues(byCloudflareName.keySet()).entrySet().stream()
-                                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().id()))));
+                cloudflareNames.iterator().next(), () -> Optional.of(kind == Kind.KV
+                        ? idsByName(cloudflare.findKvNamespaces(cloudflareNames), CloudflareResources.KvNamespace::id)
+                        : idsByName(cloudflare.findQueues(cloudflareNames), CloudflareResources.Queue::id)));
         if (ids.problem() != null) {
             return List.of(ids.problem());
         }
         List<Problem> problems = new ArrayList<>();
-        ids.value().orElseThrow().forEach((cloudflareName, id) -> {
-            String name = byCloudflareName.get(cloudflareName);
-            Answer<Boolean> deleted = call(pass, kind, Step.DELETE, name, cloudflareName, () -> Optional.of(
-                    kind == Kind.KV ? cloudflare.deleteKvNamespace(id) : cloudflare.deleteQueue(id)));
-            if (deleted.problem() != null) {
-                problems.add(deleted.problem());
-            } else if (Boolean.TRUE.equals(deleted.value().orElse(null))) {
-                pass.changes.add("deleted " + kind.describe(name, cloudflareName));
-            }
-        });
+        ids.value().orElseThrow().forEach((cloudflareName, id) -> deleteOne(pass, kind,
+                byCloudflareName.get(cloudflareName), cloudflareName,
+                () -> kind == Kind.KV ? cloudflare.deleteKvNamespace(id) : cloudflare.deleteQueue(id))
+                .ifPresent(problems::add));
         return problems;
+    }
+
+    private static <T> Map<String, String> idsByName(Map<String, T> found, Function<T, String> id) {
+        Map<String, String> ids = new LinkedHashMap<>();
+        found.forEach((name, resource) -> ids.put(name, id.apply(resource)));
+        return ids;
     }
 
     // ---- one pass
@@ -540,12 +540,19 @@ public final class OrganizationResources {
     /** Deletes the resource {@code name} under the name derived for it; empty when it is gone (now or before). */
     private Optional<Problem> delete(Pass pass, Kind kind, String slug, String name) {
         String cloudflareName = kind.cloudflareName(slug, name);
-        Answer<Boolean> deleted = call(pass, kind, Step.DELETE, name, cloudflareName, () -> Optional.of(switch (kind) {
+        return deleteOne(pass, kind, name, cloudflareName, () -> switch (kind) {
             case KV -> cloudflare.findKvNamespace(cloudflareName)
                     .map(ns -> cloudflare.deleteKvNamespace(ns.id())).orElse(false);
             case R2 -> cloudflare.deleteR2Bucket(cloudflareName);
             case QUEUES -> cloudflare.findQueue(cloudflareName).map(q -> cloudflare.deleteQueue(q.id())).orElse(false);
-        }));
+        });
+    }
+
+    /** One delete call: its problem, or the change it made (true: deleted now; false: it was gone already). */
+    private Optional<Problem> deleteOne(Pass pass, Kind kind, String name, String cloudflareName,
+            Supplier<Boolean> delete) {
+        Answer<Boolean> deleted = call(pass, kind, Step.DELETE, name, cloudflareName,
+                () -> Optional.of(delete.get()));
         if (deleted.problem() != null) {
             return Optional.of(deleted.problem());
         }
