@@ -1,6 +1,8 @@
 package dev.kuratchi.operator.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -81,6 +83,27 @@ public final class RealCluster implements TestCluster {
 
     public Path kubeconfig() {
         return Path.of(info.get("kubeconfig").asText());
+    }
+
+    /**
+     * A kubeconfig, written to {@code file}, that acts as ServiceAccount {@code namespace/account} (made if missing)
+     * with a token valid for an hour: how a pod of the operator reaches the API server, for a process on this host.
+     */
+    public Path serviceAccountKubeconfig(String namespace, String account, Path file) throws IOException {
+        client.resource(new ServiceAccountBuilder().withNewMetadata().withName(account).withNamespace(namespace)
+                .endMetadata().build()).serverSideApply();
+        String token = client.serviceAccounts().inNamespace(namespace).withName(account)
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+                .getStatus().getToken();
+        Config admin = adminConfig();
+        return Files.writeString(file, """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: c, cluster: {server: "%s", certificate-authority: "%s"}}]
+                users: [{name: u, user: {token: "%s"}}]
+                contexts: [{name: c, context: {cluster: c, user: u}}]
+                current-context: c
+                """.formatted(admin.getMasterUrl(), admin.getCaCertFile(), token));
     }
 
     /** Where kubectl and the cluster's other binaries are, for commands that call kubectl by name. */
