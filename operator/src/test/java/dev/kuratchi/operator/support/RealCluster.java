@@ -23,6 +23,7 @@ public final class RealCluster implements TestCluster {
     private final Process process;
     private final JsonNode info;
     private final KubernetesClient client;
+    private boolean dedicated;
 
     private RealCluster(Process process, JsonNode info) throws IOException {
         this.process = process;
@@ -49,6 +50,17 @@ public final class RealCluster implements TestCluster {
             shared = started;
         }
         return shared;
+    }
+
+    /**
+     * A cluster of its own, without CRDs, stopped by {@link #close}: for a test whose cluster-wide objects (a Helm
+     * release's CRDs, ClusterRoles, admission policy) must not meet those other tests put in the shared one.
+     */
+    public static RealCluster dedicated() {
+        RealCluster started = start();
+        started.dedicated = true;
+        Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "stop-dedicated-cluster"));
+        return started;
     }
 
     private static RealCluster start() {
@@ -126,12 +138,18 @@ public final class RealCluster implements TestCluster {
     /** What kubectl printed, and how it exited. */
     public record Result(int exitCode, String output) {}
 
-    /** Tests share the cluster; it stops with the JVM. */
+    /** Stops a {@link #dedicated} cluster; the shared one stops with the JVM. */
     @Override
     public void close() {
+        if (dedicated) {
+            stop();
+        }
     }
 
-    private void stop() {
+    private synchronized void stop() {
+        if (!process.isAlive()) {
+            return;
+        }
         client.close();
         process.destroy();
         try {
