@@ -649,8 +649,9 @@ class HelmChartTest {
                         "securityContext.allowPrivilegeEscalation", false, "securityContext.readOnlyRootFilesystem", true,
                         "securityContext.privileged", false, "securityContext.runAsNonRoot", true,
                         "securityContext.capabilities.drop", List.of("ALL", "NET_RAW")),
-                option("tmp size", r -> assertThat(pod(r).getVolumes()).anySatisfy(v -> assertThat(v.getEmptyDir()
-                        .getSizeLimit()).isEqualTo(new Quantity("128Mi"))), "tmpVolume.sizeLimit", "128Mi"),
+                option("tmp size", r -> assertThat(pod(r).getVolumes()).filteredOn(v -> v.getEmptyDir() != null)
+                        .singleElement().satisfies(v -> assertThat(v.getEmptyDir().getSizeLimit())
+                                .isEqualTo(new Quantity("128Mi"))), "tmpVolume.sizeLimit", "128Mi"),
                 option("PodDisruptionBudget", r -> {
                     PodDisruptionBudget budget = r.one(PodDisruptionBudget.class);
                     assertThat(budget.getSpec().getMinAvailable().getIntVal()).isEqualTo(1);
