@@ -1,6 +1,7 @@
 package dev.kuratchi.operator.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -93,6 +95,30 @@ public final class RealCluster implements TestCluster {
 
     public Path kubeconfig() {
         return Path.of(info.get("kubeconfig").asText());
+    }
+
+    /** A token of the ServiceAccount (a TokenRequest), as the kubelet mounts one into the account's pods. */
+    public String serviceAccountToken(String namespace, String account, long seconds) {
+        return client.serviceAccounts().inNamespace(namespace).withName(account)
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(seconds).endSpec().build())
+                .getStatus().getToken();
+    }
+
+    /** A kubeconfig for this cluster that signs in with {@code token}, written to {@code file} (owner-only). */
+    public Path kubeconfigWithToken(Path file, String token) throws IOException {
+        Config admin = adminConfig();
+        if (!Files.exists(file)) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(file, """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: c, cluster: {server: "%s", certificate-authority: "%s"}}]
+                users: [{name: u, user: {token: "%s"}}]
+                contexts: [{name: c, context: {cluster: c, user: u}}]
+                current-context: c
+                """.formatted(admin.getMasterUrl(), admin.getCaCertFile(), token));
+        return file;
     }
 
     /** Where kubectl and the cluster's other binaries are, for commands that call kubectl by name. */
