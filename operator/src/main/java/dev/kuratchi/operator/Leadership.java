@@ -34,7 +34,7 @@ final class Leadership {
             return Optional.empty();
         }
         return Optional.of(LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(election.leaseName())
-                .withLeaseNamespace(config.adminNamespace())
+                .withLeaseNamespace(election.namespace())
                 .withIdentity(config.instance())
                 .withLeaderCallbacks(new LeaderCallbacks(() -> {
                     leading.set(true);

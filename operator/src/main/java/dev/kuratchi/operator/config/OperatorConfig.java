@@ -95,14 +95,17 @@ public record OperatorConfig(
                         + UUID.randomUUID()),
                 new LeaderElection(read.bool("KURATCHI_LEADER_ELECTION", false),
                         objectName("KURATCHI_LEADER_ELECTION_LEASE_NAME",
-                                read.optional("KURATCHI_LEADER_ELECTION_LEASE_NAME").orElse("kuratchi-operator"))));
+                                read.optional("KURATCHI_LEADER_ELECTION_LEASE_NAME").orElse("kuratchi-operator")),
+                        // Where its pods run, which the Lease Role is bound in, whatever the admin namespace.
+                        adminNamespace(read.optional("POD_NAMESPACE").or(() -> read.optional("KURATCHI_ADMIN_NAMESPACE"))
+                                .orElse("kuratchi-system"))));
     }
 
     /**
-     * When enabled, one replica at a time reconciles: the one holding the Lease {@code leaseName} in the operator's
-     * namespace ({@link #adminNamespace}). The others keep their caches warm and take over when it stops renewing.
+     * When enabled, one replica at a time reconciles: the one holding the Lease {@code namespace/leaseName}, in the
+     * operator's own namespace. The others keep their caches warm and take over when it stops renewing.
      */
-    public record LeaderElection(boolean enabled, String leaseName) {}
+    public record LeaderElection(boolean enabled, String leaseName, String namespace) {}
 
     private static String objectName(String name, String value) {
         if (value.length() > 253 || !OBJECT_NAME.matcher(value).matches()) {
@@ -160,7 +163,7 @@ public record OperatorConfig(
                 + ", gatewayKey=" + gatewayKey.fingerprint() + ", namespaces=" + (watchNamespaces.isEmpty() ? "all"
                 : watchNamespaces) + ", gatewayKeyNamespaces=" + gatewayKeyNamespaces + ", adoptionNamespaces="
                 + adoptionNamespaces + ", threads=" + reconcileThreads + ", leaderElection=" + (leaderElection.enabled()
-                ? "Lease " + adminNamespace + "/" + leaderElection.leaseName() + " as " + instance
+                ? "Lease " + leaderElection.namespace() + "/" + leaderElection.leaseName() + " as " + instance
                 : "off") + "]";
     }
 

@@ -47,6 +47,7 @@ class OperatorConfigTest {
         assertThat(config.httpHost()).isEqualTo("0.0.0.0");
         assertThat(config.leaderElection().enabled()).isFalse();
         assertThat(config.leaderElection().leaseName()).isEqualTo("kuratchi-operator");
+        assertThat(config.leaderElection().namespace()).isEqualTo("kuratchi-system");
         assertThat(config.toString()).doesNotContain("cf-token-value", "gateway-key-value");
     }
 
@@ -80,9 +81,15 @@ class OperatorConfigTest {
                 "POD_NAME", "kuratchi-operator-7d9f-x2x", "POD_NAMESPACE", "platform",
                 "KURATCHI_HTTP_HOST", "127.0.0.1"));
         OperatorConfig config = OperatorConfig.fromEnvironment(env);
-        assertThat(config.leaderElection()).isEqualTo(new OperatorConfig.LeaderElection(true, "kuratchi-a"));
+        assertThat(config.leaderElection())
+                .isEqualTo(new OperatorConfig.LeaderElection(true, "kuratchi-a", "platform"));
         assertThat(config.instance()).isEqualTo("kuratchi-operator-7d9f-x2x");
-        assertThat(config.adminNamespace()).as("where the Lease lives").isEqualTo("platform");
+        env.put("KURATCHI_ADMIN_NAMESPACE", "tenants-admin");
+        assertThat(OperatorConfig.fromEnvironment(env).leaderElection().namespace())
+                .as("the pod's namespace, where the chart binds the Lease Role").isEqualTo("platform");
+        env.remove("POD_NAMESPACE");
+        assertThat(OperatorConfig.fromEnvironment(env).leaderElection().namespace()).as("outside a pod")
+                .isEqualTo("tenants-admin");
         assertThat(config.httpHost()).isEqualTo("127.0.0.1");
         assertThat(config.toString()).contains("Lease platform/kuratchi-a as kuratchi-operator-7d9f-x2x");
     }
