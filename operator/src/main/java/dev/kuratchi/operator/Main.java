@@ -48,19 +48,20 @@ public final class Main {
         Operator operator = OperatorFactory.create(config, client, registry, Clock.systemUTC(), overrider -> { });
         OperatorHttpServer http;
         try {
-            http = new OperatorHttpServer(config.httpPort(), operator, registry);
+            http = new OperatorHttpServer(config.httpHost(), config.httpPort(), operator, registry);
         } catch (BindException e) {
-            throw new ConfigException("KURATCHI_HTTP_PORT " + config.httpPort() + " is in use: " + e.getMessage());
+            throw new ConfigException("cannot serve probes on " + config.httpHost() + ":" + config.httpPort()
+                    + " (KURATCHI_HTTP_HOST, KURATCHI_HTTP_PORT): " + e.getMessage());
         } catch (IOException e) {
-            throw new KubernetesAccess.StartupException("cannot serve probes on :" + config.httpPort() + ": "
-                    + e.getMessage());
+            throw new KubernetesAccess.StartupException("cannot serve probes on " + config.httpHost() + ":"
+                    + config.httpPort() + ": " + e.getMessage());
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             http.close();
             operator.stop();
         }, "shutdown"));
         operator.start();
-        LOG.info("kuratchi-operator started; probes and metrics on :{}", http.port());
+        LOG.info("kuratchi-operator started; probes and metrics on {}:{}", config.httpHost(), http.port());
     }
 
     private static void exit(int code, String message) {

@@ -89,7 +89,8 @@ public final class OperatorFactory {
 
         Function<URI, AdminClient> adminClients =
                 endpoint -> admins.computeIfAbsent(endpoint, e -> new AdminClient(e, config.gatewayKey(), transport));
-        EventRecorder events = new EventRecorder(client, clock, "kuratchi-operator");
+        EventRecorder events = new EventRecorder(client, clock, "kuratchi-operator",
+                config.instance());
         TenancyRules tenancy = new TenancyRules(config.gatewayKeyNamespaces(), config.adoptionNamespaces(),
                 TenancyRules.Reserved.adminDatabase(config.adminNamespace(), config.adminDatabaseName()));
         DoDatabaseReconciler dodatabases = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(deployer,
@@ -106,16 +107,21 @@ public final class OperatorFactory {
                 new AdminDatabase(config.adminNamespace(), config.adminDatabaseName()), tenancy, events, clock,
                 OrganizationReconciler.VERIFY_INTERVAL, new Redaction(List.copyOf(keys))));
 
+        Leadership leadership = new Leadership(config, registry);
         Operator operator = new Operator(overrider -> {
             overrider.withKubernetesClient(client)
                     .withConcurrentReconciliationThreads(config.reconcileThreads())
                     .withMetrics(MicrometerMetricsV2.newBuilder(registry).build());
+            // A standby writes nothing: the admin DoDatabase too waits for the Lease.
+            leadership.configuration(adminStartup::start).ifPresent(overrider::withLeaderElectionConfiguration);
             tuning.accept(overrider);
         }) {
             @Override
             public synchronized void start() {
                 super.start();
-                adminStartup.start();
+                if (!config.leaderElection().enabled()) {
+                    adminStartup.start();
+                }
             }
 
             @Override

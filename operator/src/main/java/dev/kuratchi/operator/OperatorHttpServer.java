@@ -6,6 +6,7 @@ import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
@@ -16,8 +17,13 @@ import java.nio.charset.StandardCharsets;
 public final class OperatorHttpServer implements AutoCloseable {
     private final HttpServer server;
 
-    public OperatorHttpServer(int port, Operator operator, PrometheusMeterRegistry registry) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(port), 0);
+    public OperatorHttpServer(String host, int port, Operator operator, PrometheusMeterRegistry registry)
+            throws IOException {
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw new BindException("no address for the host name " + host);
+        }
+        server = HttpServer.create(address, 0);
         server.createContext("/healthz", exchange -> respond(exchange, 200, "text/plain", "ok\n"));
         server.createContext("/readyz", exchange -> {
             boolean ready = operator.getRuntimeInfo().isStarted()
@@ -31,6 +37,10 @@ public final class OperatorHttpServer implements AutoCloseable {
 
     public int port() {
         return server.getAddress().getPort();
+    }
+
+    public InetSocketAddress address() {
+        return server.getAddress();
     }
 
     private static void respond(HttpExchange exchange, int status, String type, String body) throws IOException {

@@ -1,9 +1,11 @@
 package dev.kuratchi.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.support.OperatorHarness;
+import java.net.BindException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,12 +25,13 @@ class OperatorHttpServerTest {
     @Test
     void probesAndPrometheusMetrics() throws Exception {
         try (OperatorHarness harness = new OperatorHarness(Map.of());
-                OperatorHttpServer http = new OperatorHttpServer(0, harness.operator(), harness.registry())) {
+                OperatorHttpServer http = new OperatorHttpServer("127.0.0.1", 0, harness.operator(), harness.registry())) {
             DoDatabases dbs = new DoDatabases(harness.client());
             dbs.create("metrics", "m1", spec -> { });
             dbs.awaitReady("metrics", "m1");
             // The other one: the admin database, which the operator makes at start.
             dbs.awaitReady("kuratchi-system", "kuratchi-admin");
+            assertThat(http.address().getAddress().getHostAddress()).as("KURATCHI_HTTP_HOST").isEqualTo("127.0.0.1");
             assertThat(get(http.port(), "/healthz").statusCode()).isEqualTo(200);
             assertThat(get(http.port(), "/readyz").statusCode()).isEqualTo(200);
             HttpResponse<String> metrics = get(http.port(), "/metrics");
@@ -37,6 +40,15 @@ class OperatorHttpServerTest {
                     "kuratchi_token_expiry_seconds{name=\"m1\",namespace=\"metrics\"}",
                     "kuratchi_cloudflare_calls_total{endpoint=\"script_upload\",outcome=\"success\"} 1.0",
                     "reconciliations_execution_duration_seconds_count{controller_name=\"dodatabase\"");
+        }
+    }
+
+    @Test
+    void aHostWithNoAddressIsABindFailureMainReportsAsASetting() throws Exception {
+        try (OperatorHarness harness = new OperatorHarness(Map.of())) {
+            assertThatThrownBy(() -> new OperatorHttpServer("no-such-host.invalid", 0, harness.operator(),
+                    harness.registry())).isInstanceOf(BindException.class)
+                    .hasMessage("no address for the host name no-such-host.invalid");
         }
     }
 

@@ -9,9 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -36,9 +38,12 @@ public record OperatorConfig(
         Duration revocationGracePeriod,
         int cloudflareRequestsPerWindow,
         Duration cloudflareWindow,
+        String httpHost,
         int httpPort,
         String adminNamespace,
-        String adminDatabaseName) {
+        String adminDatabaseName,
+        String instance,
+        LeaderElection leaderElection) {
 
     public static final String DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4";
     /**
@@ -77,11 +82,37 @@ public record OperatorConfig(
                 read.duration("KURATCHI_TOKEN_REVOCATION_GRACE", Duration.ofMinutes(5)),
                 read.integer("KURATCHI_CF_RATE_LIMIT", 1000),
                 read.duration("KURATCHI_CF_RATE_WINDOW", Duration.ofMinutes(5)),
+                read.optional("KURATCHI_HTTP_HOST").orElse("0.0.0.0"),
                 read.integer("KURATCHI_HTTP_PORT", 8080),
                 // The operator's own namespace, as the downward API gives it to the pod.
                 adminNamespace(read.optional("KURATCHI_ADMIN_NAMESPACE").or(() -> read.optional("POD_NAMESPACE"))
                         .orElse("kuratchi-system")),
-                adminDatabaseName(read.optional("KURATCHI_ADMIN_DATABASE").orElse("kuratchi-admin")));
+                adminDatabaseName(read.optional("KURATCHI_ADMIN_DATABASE").orElse("kuratchi-admin")),
+                // The replica's name, in the Lease and on events: the pod's (unique among the pods alive at once,
+                // and a container restarted in its pod takes its own Lease back at once), otherwise the host name and
+                // a random suffix, so that two processes on one host never both believe they lead.
+                read.optional("POD_NAME").orElseGet(() -> read.optional("HOSTNAME").orElse("kuratchi-operator") + "_"
+                        + UUID.randomUUID()),
+                new LeaderElection(read.bool("KURATCHI_LEADER_ELECTION", false),
+                        objectName("KURATCHI_LEADER_ELECTION_LEASE_NAME",
+                                read.optional("KURATCHI_LEADER_ELECTION_LEASE_NAME").orElse("kuratchi-operator")),
+                        // Where its pods run, which the Lease Role is bound in, whatever the admin namespace.
+                        adminNamespace(read.optional("POD_NAMESPACE").or(() -> read.optional("KURATCHI_ADMIN_NAMESPACE"))
+                                .orElse("kuratchi-system"))));
+    }
+
+    /**
+     * When enabled, one replica at a time reconciles: the one holding the Lease {@code namespace/leaseName}, in the
+     * operator's own namespace. The others keep their caches warm and take over when it stops renewing.
+     */
+    public record LeaderElection(boolean enabled, String leaseName, String namespace) {}
+
+    private static String objectName(String name, String value) {
+        if (value.length() > 253 || !OBJECT_NAME.matcher(value).matches()) {
+            throw new ConfigException(name + " is not an object name: use lowercase letters, digits and '-', "
+                    + "starting and ending with a letter or digit");
+        }
+        return value;
     }
 
     private static String adminDatabaseName(String name) {
@@ -131,7 +162,9 @@ public record OperatorConfig(
         return "OperatorConfig[account=" + accountId + ", api=" + cloudflareApiBaseUrl + ", script=" + scriptName
                 + ", gatewayKey=" + gatewayKey.fingerprint() + ", namespaces=" + (watchNamespaces.isEmpty() ? "all"
                 : watchNamespaces) + ", gatewayKeyNamespaces=" + gatewayKeyNamespaces + ", adoptionNamespaces="
-                + adoptionNamespaces + ", threads=" + reconcileThreads + "]";
+                + adoptionNamespaces + ", threads=" + reconcileThreads + ", leaderElection=" + (leaderElection.enabled()
+                ? "Lease " + leaderElection.namespace() + "/" + leaderElection.leaseName() + " as " + instance
+                : "off") + "]";
     }
 
     private record Reader(Map<String, String> env) {
@@ -195,6 +228,14 @@ public record OperatorConfig(
         Set<String> namespaces(String name) {
             return optional(name).map(v -> Arrays.stream(v.split(",")).map(String::strip).filter(s -> !s.isEmpty())
                     .collect(Collectors.toUnmodifiableSet())).orElse(Set.of());
+        }
+
+        boolean bool(String name, boolean fallback) {
+            return optional(name).map(value -> switch (value.toLowerCase(Locale.ROOT)) {
+                case "true" -> true;
+                case "false" -> false;
+                default -> throw new ConfigException(name + " must be true or false, got " + value);
+            }).orElse(fallback);
         }
 
         int integer(String name, int fallback) {

@@ -40,6 +40,7 @@ public final class EventRecorder {
     private final KubernetesClient client;
     private final Clock clock;
     private final String controller;
+    private final String instance;
     // The most recent events, so a repeat finds the one to count on; bounded, the oldest forgotten first.
     private final Map<String, Recorded> recent = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -48,10 +49,15 @@ public final class EventRecorder {
         }
     };
 
-    public EventRecorder(KubernetesClient client, Clock clock, String controller) {
+    /**
+     * @param instance the replica that reports (its pod's name), so {@code kubectl get events -o wide} tells which
+     *     of several replicas acted; the API server takes at most 128 characters
+     */
+    public EventRecorder(KubernetesClient client, Clock clock, String controller, String instance) {
         this.client = client;
         this.clock = clock;
         this.controller = controller;
+        this.instance = instance.substring(0, Math.min(instance.length(), 128));
     }
 
     public void record(HasMetadata resource, String type, String reason, String action, String note) {
@@ -108,7 +114,7 @@ public final class EventRecorder {
                 .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
                 .withEventTime(new MicroTime(MICRO_TIME.format(now)))
                 .withReportingController(controller)
-                .withReportingInstance(controller)
+                .withReportingInstance(instance)
                 .withAction(action)
                 .withReason(reason)
                 .withType(type)

@@ -44,6 +44,10 @@ class OperatorConfigTest {
         assertThat(config.storageCheckInterval()).isEqualTo(Duration.ofMinutes(10));
         assertThat(config.adminNamespace()).isEqualTo("kuratchi-system");
         assertThat(config.adminDatabaseName()).isEqualTo("kuratchi-admin");
+        assertThat(config.httpHost()).isEqualTo("0.0.0.0");
+        assertThat(config.leaderElection().enabled()).isFalse();
+        assertThat(config.leaderElection().leaseName()).isEqualTo("kuratchi-operator");
+        assertThat(config.leaderElection().namespace()).isEqualTo("kuratchi-system");
         assertThat(config.toString()).doesNotContain("cf-token-value", "gateway-key-value");
     }
 
@@ -68,6 +72,35 @@ class OperatorConfigTest {
         assertThat(config.gatewayKeyNamespaces()).isEqualTo(Set.of("legacy"));
         assertThat(config.adoptionNamespaces()).isEqualTo(Set.of("migration", "legacy"));
         assertThat(config.storageCheckInterval()).isEqualTo(Duration.ofMinutes(2));
+    }
+
+    @Test
+    void leaderElectionAndTheProbeAddress() {
+        Map<String, String> env = new HashMap<>(MINIMAL);
+        env.putAll(Map.of("KURATCHI_LEADER_ELECTION", "TRUE", "KURATCHI_LEADER_ELECTION_LEASE_NAME", "kuratchi-a",
+                "POD_NAME", "kuratchi-operator-7d9f-x2x", "POD_NAMESPACE", "platform",
+                "KURATCHI_HTTP_HOST", "127.0.0.1"));
+        OperatorConfig config = OperatorConfig.fromEnvironment(env);
+        assertThat(config.leaderElection())
+                .isEqualTo(new OperatorConfig.LeaderElection(true, "kuratchi-a", "platform"));
+        assertThat(config.instance()).isEqualTo("kuratchi-operator-7d9f-x2x");
+        env.put("KURATCHI_ADMIN_NAMESPACE", "tenants-admin");
+        assertThat(OperatorConfig.fromEnvironment(env).leaderElection().namespace())
+                .as("the pod's namespace, where the chart binds the Lease Role").isEqualTo("platform");
+        env.remove("POD_NAMESPACE");
+        assertThat(OperatorConfig.fromEnvironment(env).leaderElection().namespace()).as("outside a pod")
+                .isEqualTo("tenants-admin");
+        assertThat(config.httpHost()).isEqualTo("127.0.0.1");
+        assertThat(config.toString()).contains("Lease platform/kuratchi-a as kuratchi-operator-7d9f-x2x");
+    }
+
+    @Test
+    void outsideAPodTwoProcessesOnOneHostNeverShareAnIdentity() {
+        Map<String, String> env = new HashMap<>(MINIMAL);
+        env.put("HOSTNAME", "build-host");
+        String first = OperatorConfig.fromEnvironment(env).instance();
+        String second = OperatorConfig.fromEnvironment(env).instance();
+        assertThat(first).startsWith("build-host_").isNotEqualTo(second);
     }
 
     @Test
@@ -130,6 +163,10 @@ class OperatorConfigTest {
                 .adminDatabaseName()).hasSize(250);
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_ADMIN_NAMESPACE", "Platform")))
                 .hasMessageContaining("KURATCHI_ADMIN_NAMESPACE is not a namespace name");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_LEADER_ELECTION", "yes")))
+                .hasMessageContaining("KURATCHI_LEADER_ELECTION must be true or false, got yes");
+        assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_LEADER_ELECTION_LEASE_NAME", "Lease")))
+                .hasMessageContaining("KURATCHI_LEADER_ELECTION_LEASE_NAME is not an object name");
         Map<String, String> both = with("KURATCHI_GATEWAY_KEY_FILE", "/x");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(both)).hasMessageContaining("not both");
         assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_CF_API_TOKEN", null)))

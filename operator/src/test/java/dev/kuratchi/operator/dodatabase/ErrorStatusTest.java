@@ -37,7 +37,7 @@ class ErrorStatusTest {
         reconciler = new DoDatabaseReconciler(new DoDatabaseReconciler.Collaborators(null, null, List.of(KEY), clock,
                 Duration.ofMinutes(5), Duration.ofMinutes(10), new TenancyRules(Set.of(), Set.of(),
                         TenancyRules.Reserved.adminDatabase("kuratchi-system", "kuratchi-admin")),
-                new EventRecorder(cluster.client(), clock, "test"),
+                new EventRecorder(cluster.client(), clock, "test", "test-0"),
                 new OperatorMetrics(OperatorFactory.newRegistry(), clock)));
     }
 

@@ -101,6 +101,11 @@ public final class OperatorHarness implements AutoCloseable {
 
     /** A gateway client with {@code token}, as an app that holds it would use it. */
     public GatewayClient app(String token) {
+        return app(emulator, token);
+    }
+
+    /** A gateway client with {@code token}, through the emulator's gateway, as an app that holds it would use it. */
+    public static GatewayClient app(EmulatorProcess emulator, String token) {
         DatabaseToken parsed = DatabaseToken.parse(token);
         return GatewayClient.builder().connectionSource(new GatewayConnection(emulator.gatewayUrl(SCRIPT),
                 parsed.databaseName(), parsed)).build();

@@ -1,6 +1,8 @@
 package dev.kuratchi.operator.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -9,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +26,7 @@ public final class RealCluster implements TestCluster {
     private final Process process;
     private final JsonNode info;
     private final KubernetesClient client;
+    private boolean dedicated;
 
     private RealCluster(Process process, JsonNode info) throws IOException {
         this.process = process;
@@ -49,6 +53,17 @@ public final class RealCluster implements TestCluster {
             shared = started;
         }
         return shared;
+    }
+
+    /**
+     * A cluster of its own, without CRDs, stopped by {@link #close}: for a test whose cluster-wide objects (a Helm
+     * release's CRDs, ClusterRoles, admission policy) must not meet those other tests put in the shared one.
+     */
+    public static RealCluster dedicated() {
+        RealCluster started = start();
+        started.dedicated = true;
+        Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "stop-dedicated-cluster"));
+        return started;
     }
 
     private static RealCluster start() {
@@ -81,6 +96,40 @@ public final class RealCluster implements TestCluster {
 
     public Path kubeconfig() {
         return Path.of(info.get("kubeconfig").asText());
+    }
+
+    /**
+     * A kubeconfig, written to {@code file}, that acts as ServiceAccount {@code namespace/account} (made if missing)
+     * with a token valid for an hour: how a pod of the operator reaches the API server, for a process on this host.
+     */
+    public Path serviceAccountKubeconfig(String namespace, String account, Path file) throws IOException {
+        client.resource(new ServiceAccountBuilder().withNewMetadata().withName(account).withNamespace(namespace)
+                .endMetadata().build()).serverSideApply();
+        return kubeconfigWithToken(file, serviceAccountToken(namespace, account, 3600));
+    }
+
+    /** A token of the ServiceAccount (a TokenRequest), as the kubelet mounts one into the account's pods. */
+    public String serviceAccountToken(String namespace, String account, long seconds) {
+        return client.serviceAccounts().inNamespace(namespace).withName(account)
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(seconds).endSpec().build())
+                .getStatus().getToken();
+    }
+
+    /** A kubeconfig for this cluster that signs in with {@code token}, written to {@code file} (owner-only). */
+    public Path kubeconfigWithToken(Path file, String token) throws IOException {
+        Config admin = adminConfig();
+        if (!Files.exists(file)) {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(file, """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: c, cluster: {server: "%s", certificate-authority: "%s"}}]
+                users: [{name: u, user: {token: "%s"}}]
+                contexts: [{name: c, context: {cluster: c, user: u}}]
+                current-context: c
+                """.formatted(admin.getMasterUrl(), admin.getCaCertFile(), token));
+        return file;
     }
 
     /** Where kubectl and the cluster's other binaries are, for commands that call kubectl by name. */
@@ -126,12 +175,18 @@ public final class RealCluster implements TestCluster {
     /** What kubectl printed, and how it exited. */
     public record Result(int exitCode, String output) {}
 
-    /** Tests share the cluster; it stops with the JVM. */
+    /** Stops a {@link #dedicated} cluster; the shared one stops with the JVM. */
     @Override
     public void close() {
+        if (dedicated) {
+            stop();
+        }
     }
 
-    private void stop() {
+    private synchronized void stop() {
+        if (!process.isAlive()) {
+            return;
+        }
         client.close();
         process.destroy();
         try {
