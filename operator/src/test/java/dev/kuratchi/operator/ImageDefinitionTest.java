@@ -2,6 +2,9 @@ package dev.kuratchi.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.kuratchi.operator.support.Dockerfile;
 import dev.kuratchi.operator.support.RealCluster;
 import java.nio.file.FileSystems;
@@ -24,8 +27,9 @@ import org.w3c.dom.NodeList;
 
 /**
  * image/Dockerfile and the Jib build in operator/pom.xml (profile "image") make the same image: the same entrypoint,
- * user, working directory, port and labels, and the entrypoint's files come from what the builds make. Checked without
- * building either (no Docker engine runs here); ImageE2ETest runs the image Jib builds.
+ * user, working directory, port and labels, and the entrypoint's files come from what the builds make; the chart's values
+ * run it as it is meant to run. Checked without building either (no Docker engine runs here); ImageE2ETest runs the
+ * image Jib builds.
  */
 class ImageDefinitionTest {
     private static final Path ROOT = RealCluster.repositoryRoot();
@@ -140,6 +144,20 @@ class ImageDefinitionTest {
         // Numeric, so that Kubernetes can check runAsNonRoot without a passwd file; the chart runs 65532 too.
         assertThat(user).matches("[1-9][0-9]*:[1-9][0-9]*").isEqualTo("65532:65532");
         assertThat(Files.readString(ROOT.resolve("image/base.sh"))).contains("\nNONROOT=65532\n");
+    }
+
+    /** The chart (helm/kuratchi-operator) runs this image, as its user, on its port, with its JVM options. */
+    @Test
+    void theChartsValuesAreTheImages() throws Exception {
+        JsonNode values = new ObjectMapper(new YAMLFactory()).readTree(ROOT.resolve("helm/kuratchi-operator/values.yaml")
+                .toFile());
+        assertThat(values.at("/image/repository").asText()).isEqualTo(pom.properties.get("image.repository"));
+        String[] user = pom.jib("container/user").split(":");
+        assertThat(values.at("/podSecurityContext/runAsUser").asText()).isEqualTo(user[0]);
+        assertThat(values.at("/podSecurityContext/runAsGroup").asText()).isEqualTo(user[1]);
+        assertThat(values.at("/http/port").asText()).isEqualTo(pom.jib("container/ports/port"));
+        // The chart sets JAVA_TOOL_OPTIONS, which replaces the image's: by default, with the same options.
+        assertThat(values.at("/jvm/options").asText()).isEqualTo(pom.jib("container/environment/JAVA_TOOL_OPTIONS"));
     }
 
     @Test
