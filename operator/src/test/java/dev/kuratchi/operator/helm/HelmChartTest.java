@@ -49,6 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The chart rendered by Helm's own code (helm-java), with its default values and with each value of values.yaml:
@@ -321,6 +322,18 @@ class HelmChartTest {
      * the Lease and reconciles the same resources (tokens issued twice). The same with a new leaseName. A template
      * cannot see what the running pods do (lookup finds nothing under helm template), so every revision is Recreate.
      */
+    /**
+     * A second entry of a name overrides the chart's in the container: KURATCHI_LEADER_ELECTION=false with two
+     * replicas would make both reconcile; a credential as a value would stand in clear in the Deployment.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"KURATCHI_LEADER_ELECTION", "KURATCHI_LEADER_ELECTION_LEASE_NAME", "POD_NAME",
+            "KURATCHI_GATEWAY_KEY", "KURATCHI_CF_API_TOKEN", "KURATCHI_WATCH_NAMESPACES", "JAVA_TOOL_OPTIONS"})
+    void extraEnvMayNotOverrideWhatTheChartSets(String name) {
+        assertThat(templateError(values(BASE, "replicaCount", 2, "extraEnv", List.of(Map.of("name", name,
+                "value", "false"))))).contains("extraEnv: " + name + " is set by the chart");
+    }
+
     @Test
     void anImageByTagByTagAndDigestOrByDigestAlone() throws Exception {
         String digest = "@sha256:" + "a".repeat(64);
