@@ -159,7 +159,7 @@ class HelmChartTest {
         long heap = Quantity.getAmountInBytes(resources.getLimits().get("memory")).longValue() * 75 / 100;
         assertThat(heap).isGreaterThan(570L * 1000 * 1000);
 
-        // SIGTERM gives running reconciles time to end (a gateway call takes at most 30 s).
+        // SIGTERM leaves time for a gateway call that does not heed the interrupt (at most 30 s).
         assertThat(pod(rendered).getTerminationGracePeriodSeconds()).isGreaterThan(30L);
         assertThat(rendered.deployment().getSpec().getStrategy().getType()).as("never two operators at once")
                 .isEqualTo("Recreate");
