@@ -55,6 +55,12 @@ public record OperatorConfig(
     private static final Pattern NAMESPACE = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
     // A Kubernetes object name without '.', which no database name holds.
     private static final Pattern OBJECT_NAME = Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+    /**
+     * A Lease's name: a DNS subdomain, dots allowed, as the API server, the chart's schema and Helm's release names
+     * (the chart's default Lease name is the release's full name) allow.
+     */
+    private static final Pattern LEASE_NAME =
+            Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
 
     public static OperatorConfig fromEnvironment(Map<String, String> env) {
         Reader read = new Reader(env);
@@ -94,7 +100,7 @@ public record OperatorConfig(
                 read.optional("POD_NAME").orElseGet(() -> read.optional("HOSTNAME").orElse("kuratchi-operator") + "_"
                         + UUID.randomUUID()),
                 new LeaderElection(read.bool("KURATCHI_LEADER_ELECTION", false),
-                        objectName("KURATCHI_LEADER_ELECTION_LEASE_NAME",
+                        leaseName("KURATCHI_LEADER_ELECTION_LEASE_NAME",
                                 read.optional("KURATCHI_LEADER_ELECTION_LEASE_NAME").orElse("kuratchi-operator")),
                         // Where its pods run, which the Lease Role is bound in, whatever the admin namespace.
                         adminNamespace(read.optional("POD_NAMESPACE").or(() -> read.optional("KURATCHI_ADMIN_NAMESPACE"))
@@ -107,10 +113,10 @@ public record OperatorConfig(
      */
     public record LeaderElection(boolean enabled, String leaseName, String namespace) {}
 
-    private static String objectName(String name, String value) {
-        if (value.length() > 253 || !OBJECT_NAME.matcher(value).matches()) {
-            throw new ConfigException(name + " is not an object name: use lowercase letters, digits and '-', "
-                    + "starting and ending with a letter or digit");
+    private static String leaseName(String name, String value) {
+        if (value.length() > 253 || !LEASE_NAME.matcher(value).matches()) {
+            throw new ConfigException(name + " is not an object name: use lowercase letters, digits, '-' and '.', "
+                    + "each part between dots starting and ending with a letter or digit");
         }
         return value;
     }

@@ -94,6 +94,23 @@ class OperatorConfigTest {
         assertThat(config.toString()).contains("Lease platform/kuratchi-a as kuratchi-operator-7d9f-x2x");
     }
 
+    /**
+     * A Lease's name is a DNS subdomain. The chart's schema allows dots in leaderElection.leaseName, and its default
+     * is the release's full name, which has dots when the release's name has (helm install my.ops ...): refused here,
+     * the pod would end at start with exit code 2, again and again, after an install that succeeded.
+     */
+    @Test
+    void aLeaseNameMayHaveDotsAsTheChartAndHelmReleaseNamesAllow() {
+        for (String name : java.util.List.of("my.ops-kuratchi-operator", "a.b.c", "kuratchi-operator")) {
+            assertThat(OperatorConfig.fromEnvironment(with("KURATCHI_LEADER_ELECTION_LEASE_NAME", name))
+                    .leaderElection().leaseName()).isEqualTo(name);
+        }
+        for (String name : java.util.List.of("a..b", ".a", "a.", "a.-b", "A.b", "a_b", "x".repeat(254))) {
+            assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with("KURATCHI_LEADER_ELECTION_LEASE_NAME", name)))
+                    .as(name).hasMessageContaining("KURATCHI_LEADER_ELECTION_LEASE_NAME is not an object name");
+        }
+    }
+
     @Test
     void outsideAPodTwoProcessesOnOneHostNeverShareAnIdentity() {
         Map<String, String> env = new HashMap<>(MINIMAL);

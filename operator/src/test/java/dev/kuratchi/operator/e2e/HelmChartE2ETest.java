@@ -318,7 +318,8 @@ class HelmChartE2ETest {
         assertThat(env(upgraded)).as("the account, reused").containsEntry("KURATCHI_CF_ACCOUNT_ID",
                 "0123456789abcdef0123456789abcdef").containsEntry("KURATCHI_LEADER_ELECTION", "true")
                 .containsEntry("KURATCHI_LEADER_ELECTION_LEASE_NAME", RELEASE);
-        assertThat(upgraded.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
+        assertThat(upgraded.getSpec().getStrategy().getType()).as("the old pod, without leader election, stops first")
+                .isEqualTo("Recreate");
         Role lease = client().rbac().roles().inNamespace(NAMESPACE).withName(RELEASE + "-leader-election").get();
         assertThat(lease.getRules()).isEqualTo(fromFile("deploy/operator-leader-election-role.yaml", Role.class)
                 .getRules());

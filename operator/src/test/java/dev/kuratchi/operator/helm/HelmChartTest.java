@@ -49,6 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The chart rendered by Helm's own code (helm-java), with its default values and with each value of values.yaml:
@@ -158,7 +159,7 @@ class HelmChartTest {
         long heap = Quantity.getAmountInBytes(resources.getLimits().get("memory")).longValue() * 75 / 100;
         assertThat(heap).isGreaterThan(570L * 1000 * 1000);
 
-        // SIGTERM gives running reconciles time to end (a gateway call takes at most 30 s).
+        // SIGTERM leaves time for a gateway call that does not heed the interrupt (at most 30 s).
         assertThat(pod(rendered).getTerminationGracePeriodSeconds()).isGreaterThan(30L);
         assertThat(rendered.deployment().getSpec().getStrategy().getType()).as("never two operators at once")
                 .isEqualTo("Recreate");
@@ -308,11 +309,50 @@ class HelmChartTest {
                 assertThat(b.getSubjects()).singleElement().satisfies(s ->
                         assertThat(s.getName()).isEqualTo(pod(rendered).getServiceAccountName()));
             });
-            assertThat(rendered.deployment().getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
         } else {
             assertThat(rendered.plainEnv()).doesNotContainKey("KURATCHI_LEADER_ELECTION_LEASE_NAME");
             assertThat(rendered.all(Role.class)).isEmpty();
-            assertThat(rendered.deployment().getSpec().getStrategy().getType()).isEqualTo("Recreate");
+        }
+        assertThat(rendered.deployment().getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    }
+
+    /**
+     * README's helm upgrade --set replicaCount=2 turns leader election on. Rolled out with a RollingUpdate, the new pods
+     * would start beside the old one, which runs without leader election and keeps reconciling while a new pod wins
+     * the Lease and reconciles the same resources (tokens issued twice). The same with a new leaseName. A template
+     * cannot see what the running pods do (lookup finds nothing under helm template), so every revision is Recreate.
+     */
+    /**
+     * A second entry of a name overrides the chart's in the container: KURATCHI_LEADER_ELECTION=false with two
+     * replicas would make both reconcile; a credential as a value would stand in clear in the Deployment.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"KURATCHI_LEADER_ELECTION", "KURATCHI_LEADER_ELECTION_LEASE_NAME", "POD_NAME",
+            "KURATCHI_GATEWAY_KEY", "KURATCHI_CF_API_TOKEN", "KURATCHI_WATCH_NAMESPACES", "JAVA_TOOL_OPTIONS"})
+    void extraEnvMayNotOverrideWhatTheChartSets(String name) {
+        assertThat(templateError(values(BASE, "replicaCount", 2, "extraEnv", List.of(Map.of("name", name,
+                "value", "false"))))).contains("extraEnv: " + name + " is set by the chart");
+    }
+
+    @Test
+    void anImageByTagByTagAndDigestOrByDigestAlone() throws Exception {
+        String digest = "@sha256:" + "a".repeat(64);
+        Map<String, String> images = Map.of("1.2.3", "ghcr.io/kuratchi/kuratchi-operator:1.2.3",
+                "1.2.3" + digest, "ghcr.io/kuratchi/kuratchi-operator:1.2.3" + digest,
+                digest, "ghcr.io/kuratchi/kuratchi-operator" + digest);
+        for (Map.Entry<String, String> image : images.entrySet()) {
+            assertThat(pod(template(values(BASE, "image.tag", image.getKey()))).getContainers().get(0).getImage())
+                    .isEqualTo(image.getValue());
+        }
+    }
+
+    @Test
+    void anUpgradeThatChangesTheElectionNeverRunsOldAndNewPodsTogether() throws Exception {
+        for (Map<String, Object> upgraded : List.of(values(BASE, "replicaCount", 2),
+                values(BASE, "replicaCount", 2, "leaderElection.leaseName", "another-lease"),
+                values(BASE, "leaderElection.enabled", true))) {
+            assertThat(template(upgraded).deployment().getSpec().getStrategy().getType())
+                    .as("the old pods stop before the new ones start: %s", upgraded).isEqualTo("Recreate");
         }
     }
 
@@ -450,6 +490,9 @@ class HelmChartTest {
                 Arguments.of(values(BASE, "watchNamespaces", List.of("Team_A")), "at '/watchNamespaces/0'"),
                 Arguments.of(values(BASE, "replicas", 2), "additional properties 'replicas' not allowed"),
                 Arguments.of(values(BASE, "image.tags", "1.0"), "at '/image': additional properties 'tags' not allowed"),
+                // A digest where the tag goes would make the image "repository:sha256:...", which no pod can pull.
+                Arguments.of(values(BASE, "image.tag", "sha256:" + "0".repeat(64)), "at '/image/tag'"),
+                Arguments.of(values(BASE, "leaderElection.leaseName", "a..b"), "at '/leaderElection/leaseName'"),
                 Arguments.of(values(BASE, "cloudflare.accountId", "ACME"), "at '/cloudflare/accountId': 'ACME' does "
                         + "not match pattern"),
                 Arguments.of(values(BASE, "leaderElection.enabled", "yes"), "at '/leaderElection/enabled': value "
