@@ -117,8 +117,19 @@ public final class DoDatabaseBenchmark {
                         floor.p99, floorSingle.p50 * 1000, floorSingle.p99 * 1000);
 
                 double cpuBefore = operator.cpuSeconds();
+                double reconcilesBefore = operator.metric("reconciliations_started_total", "dodatabase");
+                long auditMark = audit.mark();
+                long seq = lastSeq(emulator.calls("workers", 0));
                 Bulk bulk = bulk(client, NAMESPACE, "db-", n);
                 double cpu = operator.cpuSeconds() - cpuBefore;
+                awaitQuiet(operator);
+                Map<String, Integer> requests = audit.since(auditMark);
+                System.out.printf("operator, per database: %.2f reconciles, %.2f Kubernetes requests (%.2f writes), "
+                        + "%.2f gateway calls; Kubernetes requests in all: %s%n",
+                        (operator.metric("reconciliations_started_total", "dodatabase") - reconcilesBefore) / n,
+                        requests.values().stream().mapToInt(Integer::intValue).sum() / (double) n,
+                        ApiAudit.writes(requests) / (double) n, emulator.calls("workers", seq).size() / (double) n,
+                        requests);
                 long peak = operator.peakHeapMib();
                 long live = operator.liveHeapMib();
                 long[] resident = operator.residentMib();
