@@ -517,19 +517,26 @@ public class DoDatabaseReconciler implements Reconciler<DoDatabase>, Cleaner<DoD
         }
     }
 
+    /**
+     * Logs every condition that changed, and makes an event of those a person needs: each failure, and each success
+     * but the stages that succeed on the way to Ready (one event for a new database, not five: events are writes,
+     * and the API server keeps them an hour).
+     */
     private void recordTransitions(DoDatabase resource, List<Condition> before, List<Condition> after) {
-        for (Condition changed : Conditions.changed(before, after)) {
+        List<Condition> changes = Conditions.changed(before, after);
+        boolean turnsReady = changes.stream().anyMatch(c -> c.getType().equals(READY) && TRUE.equals(c.getStatus()));
+        for (Condition changed : changes) {
             boolean good = TRUE.equals(changed.getStatus());
+            LOG.info("{}/{}: {}={} {}: {}", resource.getMetadata().getNamespace(), resource.getMetadata().getName(),
+                    changed.getType(), changed.getStatus(), changed.getReason(), changed.getMessage());
             // Ready=False repeats the failing stage's reason and message: one event for it is enough.
             boolean repeatsStage = changed.getType().equals(READY) && !good && after.stream().anyMatch(
                     c -> !c.getType().equals(READY) && Objects.equals(c.getReason(), changed.getReason()));
-            if (repeatsStage) {
-                continue;
+            boolean onTheWayToReady = good && turnsReady && !changed.getType().equals(READY);
+            if (!repeatsStage && !onTheWayToReady) {
+                with.events().record(resource, good ? EventRecorder.NORMAL : EventRecorder.WARNING,
+                        changed.getReason(), changed.getType(), changed.getMessage());
             }
-            LOG.info("{}/{}: {}={} {}: {}", resource.getMetadata().getNamespace(), resource.getMetadata().getName(),
-                    changed.getType(), changed.getStatus(), changed.getReason(), changed.getMessage());
-            with.events().record(resource, good ? EventRecorder.NORMAL : EventRecorder.WARNING, changed.getReason(),
-                    changed.getType(), changed.getMessage());
         }
     }
 

@@ -39,6 +39,12 @@ public final class AdminDatabase {
         return name;
     }
 
+    /** Whether the admin DoDatabase exists: a list of one name (the operator may list DoDatabases, not get them). */
+    public boolean exists(KubernetesClient client) {
+        return !client.resources(DoDatabase.class).inNamespace(namespace).withField("metadata.name", name).list()
+                .getItems().isEmpty();
+    }
+
     /**
      * Creates the admin DoDatabase; false when one of that name already exists: made a moment ago by another
      * reconcile (the informer cache shows it soon), or made without the label {@link #LABEL}, which the cache never

@@ -65,7 +65,8 @@ public final class AdminDatabaseStartup implements AutoCloseable {
     private void attempt() {
         String named = "the admin database (DoDatabase " + admin.namespace() + "/" + admin.databaseName() + ")";
         try {
-            if (admin.create(client)) {
+            // Looked for first: a restart of the operator writes nothing.
+            if (!admin.exists(client) && admin.create(client)) {
                 LOG.info("created {}: it holds its name at the gateway once Ready", named);
             } else {
                 LOG.info("{} exists already; left as it is", named);

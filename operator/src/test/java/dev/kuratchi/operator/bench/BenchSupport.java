@@ -176,9 +176,15 @@ final class BenchSupport {
          * @throws IllegalStateException when some are not Ready by the timeout, naming how many
          */
         long awaitAll(Duration timeout) throws InterruptedException {
+            return awaitAll(timeout, () -> { });
+        }
+
+        /** As {@link #awaitAll(Duration)}, running {@code check} (which throws to stop waiting) as it waits. */
+        long awaitAll(Duration timeout, Runnable check) throws InterruptedException {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (!allReady() && System.nanoTime() < deadline) {
-                Thread.sleep(50);
+                check.run();
+                Thread.sleep(20);
             }
             long done = created.keySet().stream().filter(ready::containsKey).count();
             if (done < created.size()) {

@@ -5,74 +5,173 @@ import static dev.kuratchi.operator.bench.BenchSupport.inParallel;
 import static dev.kuratchi.operator.bench.BenchSupport.namespace;
 import static dev.kuratchi.operator.bench.BenchSupport.percentile;
 
+import dev.kuratchi.client.admin.AdminClient;
 import dev.kuratchi.client.admin.Migration;
-import dev.kuratchi.operator.bench.BenchSupport.Clusters;
+import dev.kuratchi.client.gateway.GatewayTransport;
+import dev.kuratchi.client.secret.MountedSecret;
+import dev.kuratchi.client.token.GatewayKey;
+import dev.kuratchi.client.token.Tokens;
 import dev.kuratchi.operator.bench.BenchSupport.ReadyTimes;
 import dev.kuratchi.operator.bench.BenchSupport.SeedAccount;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabaseSpec;
+import dev.kuratchi.operator.dodatabase.TokenSecret;
 import dev.kuratchi.operator.status.Conditions;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.OperatorHarness;
-import dev.kuratchi.operator.support.TestCluster;
+import dev.kuratchi.operator.support.RealCluster;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Applies N DoDatabases and reports how long until all are Ready, per-database create-to-Ready latency, peak heap
- * and Cloudflare API calls, with two references measured in the same run:
- * <ul>
- *   <li>the floor: the same Kubernetes writes per database (create, finalizer, Secret, status) by a bare client,
- *       no operator;</li>
- *   <li>the seed's flow: kuratchi-sdk's createDatabase per database (upload the Worker, enable the subdomain,
- *       provision, poll until it answers), measured on a sample and scaled to N.</li>
- * </ul>
- * Run: {@code mvn -B -q install -DskipTests && mvn -B -q -pl operator test-compile exec:java
- * -Dexec.mainClass=dev.kuratchi.operator.bench.DoDatabaseBenchmark -Dexec.classpathScope=test
- * -Dkuratchi.worker.dir=$PWD/worker [-Dbench.n=1000] [-Dbench.cluster=real]}; with {@code real}, the API server is local/kube's (built first if needed).
+ * DoDatabases on the real API server of local/kube, the operator in a JVM of its own (the distribution jar, as a
+ * ServiceAccount bound to deploy/'s ClusterRole), against a floor measured in the same run: {@link FloorController},
+ * the writes and the one gateway call a correct operator must make per database, on as many threads. Both are warmed
+ * up and timed from the first create to the last Ready seen by a watch. Prints:
+ * <ol>
+ *   <li>N at once: all Ready, create-to-Ready p50 and p99, for both, and their ratio; the operator's CPU time, peak
+ *       heap, live heap after a full collection and resident memory;</li>
+ *   <li>one at a time: create to a Secret holding a token, p50 and p99, for both;</li>
+ *   <li>steady state (everything Ready, nothing changing): the operator's Kubernetes writes, Cloudflare calls and
+ *       gateway calls per minute;</li>
+ *   <li>a restart: how long until every DoDatabase is reconciled once, and the writes that took;</li>
+ *   <li>kuratchi-sdk's createDatabase, one database after another, measured on a sample and scaled to N.</li>
+ * </ol>
+ * Run from the repository root: {@code mvn -B -q install -DskipTests && mvn -B -q -pl operator exec:java
+ * -Dexec.classpathScope=test -Dkuratchi.worker.dir=$PWD/worker
+ * -Dexec.mainClass=dev.kuratchi.operator.bench.DoDatabaseBenchmark} with {@code -Dbench.n=1000} (databases at once),
+ * {@code -Dbench.single=60} (one at a time, after 5 warm-ups), {@code -Dbench.idle=60} (seconds of steady state),
+ * {@code -Dbench.operatorJvm="-Xmx256m"} (the operator's JVM options), {@code -Dbench.seedSample=40}.
  */
 public final class DoDatabaseBenchmark {
+    private static final String NAMESPACE = "bench";
+    private static final String FLOOR = "floor";
+    private static final String ACCOUNT = "kuratchi-bench";
+    private static final int WARM_UP = 50;
+    private static final int SINGLE_WARM_UP = 5;
+    // The operator's default; the floor works on as many threads.
+    private static final int THREADS = 10;
+
+    private DoDatabaseBenchmark() {}
+
     public static void main(String[] args) {
         BenchSupport.runThenExit(DoDatabaseBenchmark::run);
     }
 
+    private record Bulk(double seconds, double p50, double p99) {}
+
+    private record Single(double p50, double p99) {}
+
     private static void run() throws Exception {
         int n = Integer.getInteger("bench.n", 1000);
-        Clusters clusters = Clusters.fromProperty();
+        int single = Integer.getInteger("bench.single", 60);
+        Duration idle = Duration.ofSeconds(Integer.getInteger("bench.idle", 60));
         int seedSample = Integer.getInteger("bench.seedSample", 40);
-        System.out.printf("DoDatabase benchmark: N=%d, %s API server, %d creating threads, Java %s, %d cores%n", n,
-                clusters.apiServer(), CREATORS, System.getProperty("java.version"),
-                Runtime.getRuntime().availableProcessors());
+        List<String> operatorJvm = Arrays.stream(System.getProperty("bench.operatorJvm", "").split(" "))
+                .filter(s -> !s.isBlank()).toList();
+        System.out.printf("DoDatabase benchmark: N=%d, real API server (local/kube), operator in its own JVM %s, "
+                + "%d creating threads, %d reconcile threads, Java %s, %d cores%n", n, operatorJvm, CREATORS, THREADS,
+                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
+        Path dir = RealCluster.repositoryRoot().resolve("operator/target/bench");
+        Files.createDirectories(dir);
 
-        double floorSeconds = floor(clusters.next(), n);
-        System.out.printf("floor (bare client, same Kubernetes writes, no operator): %.1f s%n", floorSeconds);
+        RealCluster cluster = RealCluster.shared();
+        KubernetesClient client = cluster.client();
+        namespace(client, NAMESPACE);
+        namespace(client, FLOOR);
+        Map<String, String> environment = operatorEnvironment(cluster, dir);
+        try (EmulatorProcess emulator = EmulatorProcess.start()) {
+            environment.putAll(OperatorHarness.environment(emulator));
+            environment.remove("KURATCHI_TOKEN_REVOCATION_GRACE");
+            ApiAudit audit = new ApiAudit(cluster.auditLog(), "system:serviceaccount:" + NAMESPACE + ":" + ACCOUNT);
+            OperatorProcess operator = OperatorProcess.start(environment, operatorJvm, dir, "operator");
+            try {
+                // Also deploys the gateway Worker, which the floor then calls.
+                bulk(client, NAMESPACE, "warm-", WARM_UP);
+                AdminClient admin = new AdminClient(emulator.gatewayUrl(OperatorHarness.SCRIPT),
+                        GatewayKey.of(OperatorHarness.GATEWAY_KEY), GatewayTransport.withDefaults());
+                Bulk floor;
+                Single floorSingle;
+                try (FloorController controller = new FloorController(client, FLOOR, THREADS, admin,
+                        new Tokens(GatewayKey.of(OperatorHarness.GATEWAY_KEY), Clock.systemUTC()),
+                        emulator.gatewayUrl(OperatorHarness.SCRIPT))) {
+                    // Database names are the account's: the floor's differ from the operator's.
+                    bulk(client, FLOOR, "floor-warm-", WARM_UP, controller::check);
+                    floor = bulk(client, FLOOR, "floor-db-", n, controller::check);
+                    floorSingle = single(client, FLOOR, "floor-single-", single, controller::check);
+                }
+                System.out.printf("floor: all %d Ready in %.1f s; create->Ready p50 %.2f s, p99 %.2f s; one at a "
+                        + "time: create->Secret with token p50 %.0f ms, p99 %.0f ms%n", n, floor.seconds, floor.p50,
+                        floor.p99, floorSingle.p50 * 1000, floorSingle.p99 * 1000);
 
-        OperatorRun run = operator(clusters.next(), !clusters.real(), n);
-        System.out.printf("operator: all %d Ready in %.1f s; create->Ready p50 %.2f s, p99 %.2f s; peak heap %d MB "
-                + "(%s); Cloudflare API calls %d%n", n, run.seconds, run.p50, run.p99, run.peakHeapMb,
-                clusters.heap(),
-                run.cloudflareCalls);
+                double cpuBefore = operator.cpuSeconds();
+                double reconcilesBefore = operator.metric("reconciliations_started_total", "dodatabase");
+                long auditMark = audit.mark();
+                long seq = lastSeq(emulator.calls("workers", 0));
+                Bulk bulk = bulk(client, NAMESPACE, "db-", n);
+                double cpu = operator.cpuSeconds() - cpuBefore;
+                awaitQuiet(operator);
+                Map<String, Integer> requests = audit.since(auditMark);
+                System.out.printf("operator, per database: %.2f reconciles, %.2f Kubernetes requests (%.2f writes), "
+                        + "%.2f gateway calls; Kubernetes requests in all: %s%n",
+                        (operator.metric("reconciliations_started_total", "dodatabase") - reconcilesBefore) / n,
+                        requests.values().stream().mapToInt(Integer::intValue).sum() / (double) n,
+                        ApiAudit.writes(requests) / (double) n, emulator.calls("workers", seq).size() / (double) n,
+                        requests);
+                long peak = operator.peakHeapMib();
+                long live = operator.liveHeapMib();
+                long[] resident = operator.residentMib();
+                System.out.printf("operator: all %d Ready in %.1f s; create->Ready p50 %.2f s, p99 %.2f s; CPU %.1f s;"
+                        + " heap: peak in use %d MiB, live after a full GC %d MiB; resident %d MiB (peak %d MiB)%n", n,
+                        bulk.seconds, bulk.p50, bulk.p99, cpu, peak, live, resident[0], resident[1]);
+                Single operatorSingle = single(client, NAMESPACE, "single-", single, () -> { });
+                System.out.printf("operator one at a time: create->Secret with token p50 %.0f ms, p99 %.0f ms%n",
+                        operatorSingle.p50 * 1000, operatorSingle.p99 * 1000);
 
-        SeedRun seed = seed(seedSample);
-        double seedProjected = seed.secondsPerDatabase * n;
-        System.out.printf("seed flow (kuratchi-sdk createDatabase, one after another, measured on %d): %.3f s and %.1f "
-                + "Cloudflare API calls per database -> %d would take %.0f s and %.0f API calls (Cloudflare allows 1200 "
-                + "per 5 minutes)%n", seedSample, seed.secondsPerDatabase, seed.callsPerDatabase, n, seedProjected,
-                seed.callsPerDatabase * n);
-        System.out.printf("%nratios: operator / floor x%.2f; seed / operator x%.1f; API calls seed / operator x%.0f%n",
-                run.seconds / floorSeconds, seedProjected / run.seconds,
-                seed.callsPerDatabase * n / Math.max(1, run.cloudflareCalls));
+                awaitQuiet(operator);
+                steadyState(audit, emulator, idle);
+                operator = restart(client, audit, operator, environment, operatorJvm, dir);
+
+                SeedRun seed = seed(seedSample);
+                double seedProjected = seed.secondsPerDatabase * n;
+                System.out.printf("seed flow (kuratchi-sdk createDatabase: upload the Worker, enable its subdomain, "
+                        + "provision, poll until it answers; one after another, measured on %d): %.3f s and %.1f "
+                        + "Cloudflare API calls per database -> %d would take %.0f s%n", seedSample,
+                        seed.secondsPerDatabase, seed.callsPerDatabase, n, seedProjected);
+                System.out.printf("%nratios: operator / floor: all Ready x%.2f, p50 x%.2f, one at a time p50 x%.2f; "
+                        + "seed / operator x%.1f%n", bulk.seconds / floor.seconds, bulk.p50 / floor.p50,
+                        operatorSingle.p50 / floorSingle.p50, seedProjected / bulk.seconds);
+            } finally {
+                operator.close();
+            }
+        }
     }
 
-    private record OperatorRun(double seconds, double p50, double p99, long peakHeapMb, long cloudflareCalls) {}
-
-    private record SeedRun(double secondsPerDatabase, double callsPerDatabase) {}
+    /** The operator's ServiceAccount, bound to deploy/'s ClusterRole in the one namespace it watches. */
+    private static Map<String, String> operatorEnvironment(RealCluster cluster, Path dir) throws Exception {
+        ClusterRole role = Serialization.unmarshal(Files.readString(RealCluster.repositoryRoot()
+                .resolve("deploy/operator-clusterrole.yaml")), ClusterRole.class);
+        cluster.client().resource(role).serverSideApply();
+        cluster.client().resource(new RoleBindingBuilder().withNewMetadata().withName(ACCOUNT).withNamespace(NAMESPACE)
+                .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
+                .addNewSubject().withKind("ServiceAccount").withName(ACCOUNT).withNamespace(NAMESPACE).endSubject()
+                .build()).serverSideApply();
+        Path kubeconfig = cluster.serviceAccountKubeconfig(NAMESPACE, ACCOUNT, dir.resolve("operator-kubeconfig"));
+        return new HashMap<>(Map.of("KUBECONFIG", kubeconfig.toString(), "KURATCHI_WATCH_NAMESPACES", NAMESPACE,
+                "KURATCHI_ADMIN_NAMESPACE", NAMESPACE, "KURATCHI_RECONCILE_THREADS", Integer.toString(THREADS)));
+    }
 
     private static DoDatabase resource(String namespace, String name) {
         DoDatabase resource = new DoDatabase();
@@ -81,44 +180,103 @@ public final class DoDatabaseBenchmark {
         return resource;
     }
 
-    private static double floor(TestCluster testCluster, int n) throws Exception {
-        try (TestCluster cluster = testCluster) {
-            KubernetesClient client = cluster.client();
-            namespace(client, "floor");
+    /** {@code count} DoDatabases created at once from {@link BenchSupport#CREATORS} threads, until all are Ready. */
+    private static Bulk bulk(KubernetesClient client, String namespace, String prefix, int count) throws Exception {
+        return bulk(client, namespace, prefix, count, () -> { });
+    }
+
+    private static Bulk bulk(KubernetesClient client, String namespace, String prefix, int count, Runnable check)
+            throws Exception {
+        try (ReadyTimes<DoDatabase> times = new ReadyTimes<>(client, DoDatabase.class, db -> db.getStatus() != null
+                && Conditions.isTrue(db.getStatus().getConditions(), "Ready"))) {
             long start = System.nanoTime();
-            inParallel(n, i -> {
-                DoDatabase created = client.resource(resource("floor", "db-" + i)).create();
-                client.resource(created).patch(PatchContext.of(PatchType.JSON_MERGE),
-                        "{\"metadata\":{\"finalizers\":[\"dodatabases.kuratchi.dev/finalizer\"]}}");
-                client.resource(new SecretBuilder().withNewMetadata().withName("db-" + i + "-db").withNamespace("floor")
-                        .endMetadata().addToStringData("token", "x").build()).create();
-                client.resources(DoDatabase.class).inNamespace("floor").withName("db-" + i).subresource("status")
-                        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"databaseName\":\"db-" + i + "\"}}");
+            inParallel(count, i -> {
+                times.created(namespace, prefix + i);
+                client.resource(resource(namespace, prefix + i)).create();
             });
-            return (System.nanoTime() - start) / 1e9;
+            long end = times.awaitAll(Duration.ofMinutes(30), check);
+            double[] latencies = times.latencies();
+            return new Bulk((end - start) / 1e9, percentile(latencies, 0.5), percentile(latencies, 0.99));
         }
     }
 
-    private static OperatorRun operator(TestCluster cluster, boolean ownsCluster, int n) throws Exception {
-        try (OperatorHarness harness = new OperatorHarness(cluster, ownsCluster, EmulatorProcess.start(),
-                Map.of("KURATCHI_WATCH_NAMESPACES", "bench"))) {
-            KubernetesClient client = harness.client();
-            namespace(client, "bench");
-            try (ReadyTimes<DoDatabase> times = new ReadyTimes<>(client, DoDatabase.class, db -> db.getStatus() != null
-                    && Conditions.isTrue(db.getStatus().getConditions(), "Ready"))) {
-                BenchSupport.resetHeapPeak();
-                long start = System.nanoTime();
-                inParallel(n, i -> {
-                    times.created("bench", "db-" + i);
-                    client.resource(resource("bench", "db-" + i)).create();
-                });
-                long end = times.awaitAll(Duration.ofMinutes(10));
-                double[] latencies = times.latencies();
-                return new OperatorRun((end - start) / 1e9, percentile(latencies, 0.5), percentile(latencies, 0.99),
-                        BenchSupport.peakHeapMb(), harness.emulator().calls().size());
+    /** One DoDatabase at a time: create, then wait until its Secret holds a token; after a few warm-ups. */
+    private static Single single(KubernetesClient client, String namespace, String prefix, int count, Runnable check)
+            throws Exception {
+        try (ReadyTimes<Secret> times = new ReadyTimes<>(client, Secret.class, secret -> secret.getData() != null
+                && secret.getData().containsKey(MountedSecret.TOKEN)
+                && secret.getMetadata().getLabels() != null
+                && TokenSecret.MANAGED_BY.equals(secret.getMetadata().getLabels().get(TokenSecret.MANAGED_BY_LABEL)))) {
+            for (int i = 0; i < SINGLE_WARM_UP + count; i++) {
+                if (i == SINGLE_WARM_UP) {
+                    times.clear();
+                }
+                String name = prefix + i;
+                times.created(namespace, name + "-db");
+                client.resource(resource(namespace, name)).create();
+                times.awaitAll(Duration.ofMinutes(1), check);
             }
+            double[] latencies = times.latencies();
+            return new Single(percentile(latencies, 0.5), percentile(latencies, 0.99));
         }
     }
+
+    /** Until the operator has started no reconcile for 5 s and runs none: the last create's work is done. */
+    private static void awaitQuiet(OperatorProcess operator) throws Exception {
+        double last = -1;
+        long since = System.nanoTime();
+        while (true) {
+            double started = operator.metric("reconciliations_started_total", "");
+            if (started != last) {
+                last = started;
+                since = System.nanoTime();
+            } else if (System.nanoTime() - since > Duration.ofSeconds(5).toNanos()
+                    && operator.metric("reconciliations_active", "") == 0) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Everything Ready and nothing changing: what the operator still asks of Kubernetes, Cloudflare and gateway. */
+    private static void steadyState(ApiAudit audit, EmulatorProcess emulator, Duration idle) throws Exception {
+        long mark = audit.mark();
+        long seq = Math.max(emulator.lastSeq(), lastSeq(emulator.calls("workers", 0)));
+        Thread.sleep(idle.toMillis());
+        Map<String, Integer> requests = audit.since(mark);
+        double minutes = idle.toSeconds() / 60.0;
+        System.out.printf("steady state for %d s: %.1f Kubernetes writes, %.1f Kubernetes requests, %.1f Cloudflare "
+                + "calls and %.1f gateway calls per minute %s%n", idle.toSeconds(), ApiAudit.writes(requests) / minutes,
+                requests.values().stream().mapToInt(Integer::intValue).sum() / minutes,
+                emulator.calls("api", seq).size() / minutes, emulator.calls("workers", seq).size() / minutes,
+                requests);
+    }
+
+    private static long lastSeq(List<com.fasterxml.jackson.databind.JsonNode> calls) {
+        return calls.isEmpty() ? 0 : calls.get(calls.size() - 1).path("seq").asLong();
+    }
+
+    /** Stops the operator (SIGTERM) and starts it again: until every DoDatabase is reconciled once, and the writes. */
+    private static OperatorProcess restart(KubernetesClient client, ApiAudit audit, OperatorProcess operator,
+            Map<String, String> environment, List<String> jvm, Path dir) throws Exception {
+        int resources = client.resources(DoDatabase.class).inNamespace(NAMESPACE).list().getItems().size();
+        operator.stop();
+        long mark = audit.mark();
+        long start = System.nanoTime();
+        OperatorProcess restarted = OperatorProcess.start(environment, jvm, dir, "operator-restarted");
+        double ready = (System.nanoTime() - start) / 1e9;
+        while (restarted.metric("reconciliations_started_total", "dodatabase") < resources
+                || restarted.metric("reconciliations_active", "dodatabase") > 0) {
+            Thread.sleep(20);
+        }
+        double caughtUp = (System.nanoTime() - start) / 1e9;
+        Map<String, Integer> requests = audit.since(mark);
+        System.out.printf("restart: ready in %.1f s; all %d DoDatabases reconciled once %.1f s after the start, with "
+                + "%d Kubernetes writes %s%n", ready, resources, caughtUp, ApiAudit.writes(requests), requests);
+        return restarted;
+    }
+
+    private record SeedRun(double secondsPerDatabase, double callsPerDatabase) {}
 
     // kuratchi-sdk's createDatabase per database, one after another.
     private static SeedRun seed(int sample) throws Exception {

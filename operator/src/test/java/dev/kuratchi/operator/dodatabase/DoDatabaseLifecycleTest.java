@@ -148,6 +148,10 @@ class DoDatabaseLifecycleTest {
                     return d;
                 });
         dbs.awaitCondition("rotate", "rotate", TOKEN_ISSUED, TRUE, "Rotated");
+        // One event for the new database (its stages fold into Ready), one for the rotation.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(harness.client().resources(Event.class)
+                .inNamespace("rotate").list().getItems()).extracting(Event::getReason)
+                .containsExactlyInAnyOrder("Ready", "Rotated"));
         DoDatabase rotated = dbs.get("rotate", "rotate");
         assertThat(rotated.getStatus().getToken().id()).isNotEqualTo(first.getStatus().getToken().id());
         assertThat(rotated.getStatus().getLastRotation()).isEqualTo("2026-11-25");

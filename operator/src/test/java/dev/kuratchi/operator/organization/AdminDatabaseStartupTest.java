@@ -3,11 +3,14 @@ package dev.kuratchi.operator.organization;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.kuratchi.operator.dodatabase.DoDatabase;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,6 +22,7 @@ import org.junit.jupiter.api.Test;
 class AdminDatabaseStartupTest {
     private static final String PATH = "/apis/kuratchi.dev/v1alpha1/namespaces/platform/dodatabases";
     private static final AdminDatabase ADMIN = new AdminDatabase("platform", "kuratchi-admin");
+    private static final String LOOK_UP = PATH + "?fieldSelector=metadata.name%3Dkuratchi-admin";
 
     private KubernetesMockServer server;
     private KubernetesClient client;
@@ -36,12 +40,18 @@ class AdminDatabaseStartupTest {
         server.destroy();
     }
 
+    private void found(DoDatabase... items) {
+        server.expect().get().withPath(LOOK_UP).andReturn(200, Map.of("apiVersion", "kuratchi.dev/v1alpha1",
+                "kind", "DoDatabaseList", "metadata", Map.of(), "items", List.of(items))).always();
+    }
+
     private static Status refusal(int code, String reason, String message) {
         return new StatusBuilder().withStatus("Failure").withCode(code).withReason(reason).withMessage(message).build();
     }
 
     @Test
     void aCreateTheClusterRefusesSaysWhatToDoAndIsTriedAgainWithBackoffUntilItIsAllowed() {
+        found();
         server.expect().post().withPath(PATH).andReturn(404, refusal(404, "NotFound",
                 "namespaces \"platform\" not found")).once();
         server.expect().post().withPath(PATH).andReturn(403, refusal(403, "Forbidden", "dodatabases.kuratchi.dev is "
@@ -59,11 +69,12 @@ class AdminDatabaseStartupTest {
             assertThat(startup.problem()).get().asString().contains("HTTP 403", "cannot create resource",
                     "bind the ClusterRole of deploy/operator-clusterrole.yaml there", "trying again in 800ms");
             assertThat(startup.done()).isFalse();
-            assertDoneAfter(startup, 3);
+            // Each attempt looks first, then creates.
+            assertDoneAfter(startup, 6);
         }
     }
 
-    /** {@code startup} ends without a problem, having sent {@code requests} creates, and sends no more. */
+    /** {@code startup} ends without a problem, having sent {@code requests} requests, and sends no more. */
     private void assertDoneAfter(AdminDatabaseStartup startup, int requests) {
         await().atMost(Duration.ofSeconds(5)).until(startup::done);
         assertThat(startup.problem()).isEmpty();
@@ -72,26 +83,38 @@ class AdminDatabaseStartupTest {
     }
 
     @Test
-    void anAdminDoDatabaseThatExistsAlreadyIsLeftAsItIs() {
-        server.expect().post().withPath(PATH).andReturn(409, refusal(409, "AlreadyExists",
-                "dodatabases.kuratchi.dev \"kuratchi-admin\" already exists")).always();
+    void anAdminDoDatabaseThatExistsAlreadyIsLeftAsItIsWithoutAWrite() {
+        found(ADMIN.desired());
         try (AdminDatabaseStartup startup = new AdminDatabaseStartup(ADMIN, client, Duration.ofMillis(50))) {
             startup.start();
-            // One create, refused: no update, no second try.
+            // One look, as every restart of the operator makes: no create.
             assertDoneAfter(startup, 1);
         }
     }
 
     @Test
+    void oneMadeBetweenTheLookAndTheCreateIsLeftAsItIs() {
+        found();
+        server.expect().post().withPath(PATH).andReturn(409, refusal(409, "AlreadyExists",
+                "dodatabases.kuratchi.dev \"kuratchi-admin\" already exists")).always();
+        try (AdminDatabaseStartup startup = new AdminDatabaseStartup(ADMIN, client, Duration.ofMillis(50))) {
+            startup.start();
+            // The create, refused: no update, no second try.
+            assertDoneAfter(startup, 2);
+        }
+    }
+
+    @Test
     void closingStopsTheAttempts() {
+        found();
         server.expect().post().withPath(PATH).andReturn(403, refusal(403, "Forbidden", "forbidden")).always();
         AdminDatabaseStartup startup = new AdminDatabaseStartup(ADMIN, client, Duration.ofMillis(50));
         startup.start();
-        await().atMost(Duration.ofSeconds(5)).until(() -> server.getRequestCount() >= 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.getRequestCount() >= 4);
         startup.close();
         int attempts = server.getRequestCount();
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
-                .until(() -> server.getRequestCount() <= attempts + 1);
+                .until(() -> server.getRequestCount() <= attempts + 2);
         assertThat(startup.done()).isFalse();
     }
 }

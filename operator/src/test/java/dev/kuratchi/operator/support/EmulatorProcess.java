@@ -63,7 +63,15 @@ public final class EmulatorProcess implements AutoCloseable {
 
     /** Method and path of every API call so far. */
     public List<JsonNode> calls() {
-        JsonNode answer = control("GET", "/__emulator/calls?target=api", null);
+        return calls("api", 0);
+    }
+
+    /**
+     * Requests after {@code seq} to {@code target}: {@code api} (Cloudflare's API) or {@code workers} (the uploaded
+     * Workers, the gateway's data and control plane), in order; both count in one sequence.
+     */
+    public List<JsonNode> calls(String target, long seq) {
+        JsonNode answer = control("GET", "/__emulator/calls?target=" + target + "&since=" + seq, null);
         List<JsonNode> calls = new ArrayList<>();
         answer.path("result").forEach(calls::add);
         return calls;
