@@ -19,6 +19,7 @@ import dev.kuratchi.operator.dodatabase.TokenSecret;
 import dev.kuratchi.operator.status.Conditions;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.OperatorHarness;
+import dev.kuratchi.operator.support.OperatorProcess;
 import dev.kuratchi.operator.support.RealCluster;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -119,7 +120,7 @@ public final class DoDatabaseBenchmark {
                 double cpuBefore = operator.cpuSeconds();
                 double reconcilesBefore = operator.metric("reconciliations_started_total", "dodatabase");
                 long auditMark = audit.mark();
-                long seq = lastSeq(emulator.calls("workers", 0));
+                long seq = emulator.lastSeq();
                 Bulk bulk = bulk(client, NAMESPACE, "db-", n);
                 double cpu = operator.cpuSeconds() - cpuBefore;
                 awaitQuiet(operator);
@@ -241,7 +242,7 @@ public final class DoDatabaseBenchmark {
     /** Everything Ready and nothing changing: what the operator still asks of Kubernetes, Cloudflare and gateway. */
     private static void steadyState(ApiAudit audit, EmulatorProcess emulator, Duration idle) throws Exception {
         long mark = audit.mark();
-        long seq = Math.max(emulator.lastSeq(), lastSeq(emulator.calls("workers", 0)));
+        long seq = emulator.lastSeq();
         Thread.sleep(idle.toMillis());
         Map<String, Integer> requests = audit.since(mark);
         double minutes = idle.toSeconds() / 60.0;
@@ -250,10 +251,6 @@ public final class DoDatabaseBenchmark {
                 requests.values().stream().mapToInt(Integer::intValue).sum() / minutes,
                 emulator.calls("api", seq).size() / minutes, emulator.calls("workers", seq).size() / minutes,
                 requests);
-    }
-
-    private static long lastSeq(List<com.fasterxml.jackson.databind.JsonNode> calls) {
-        return calls.isEmpty() ? 0 : calls.get(calls.size() - 1).path("seq").asLong();
     }
 
     /** Stops the operator (SIGTERM) and starts it again: until every DoDatabase is reconciled once, and the writes. */

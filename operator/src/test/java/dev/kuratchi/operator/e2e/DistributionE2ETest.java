@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kuratchi.operator.support.Processes;
 import dev.kuratchi.operator.support.RealCluster;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -106,9 +105,7 @@ class DistributionE2ETest {
         RealClusterE2ETest.namespace(namespace);
         cluster.client().resource(new ServiceAccountBuilder().withNewMetadata().withName("no-role")
                 .withNamespace(namespace).endMetadata().build()).serverSideApply();
-        String token = cluster.client().serviceAccounts().inNamespace(namespace).withName("no-role")
-                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(600L).endSpec().build())
-                .getStatus().getToken();
+        String token = cluster.serviceAccountToken(namespace, "no-role", 600);
         Config admin = cluster.adminConfig();
 
         Processes.Finished finished = javaJar(settings("KUBECONFIG",

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kuratchi.operator.Main;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.dodatabase.PendingRevocation;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.OperatorHarness;
+import dev.kuratchi.operator.support.OperatorProcess;
 import dev.kuratchi.operator.support.RealCluster;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -20,11 +20,6 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,54 +49,17 @@ class LeaderElectionE2ETest {
     // JOSDK's lease duration; a standby takes over after the Lease expires, at its next try (every 2 s).
     private static final Duration LEASE_DURATION = Duration.ofSeconds(15);
     private static final Duration GRACE = Duration.ofSeconds(30);
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @TempDir
     Path dir;
 
-    /** One operator process, as a pod of the Deployment runs it, with its probe and metrics port. */
-    private record Replica(String name, Process process, int port) implements AutoCloseable {
-        static Replica start(String name, Map<String, String> environment) throws IOException {
-            int port;
-            try (ServerSocket socket = new ServerSocket(0)) {
-                port = socket.getLocalPort();
-            }
-            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName());
-            builder.environment().putAll(environment);
-            builder.environment().putAll(Map.of("POD_NAME", name, "KURATCHI_HTTP_HOST", "127.0.0.1",
-                    "KURATCHI_HTTP_PORT", Integer.toString(port)));
-            Path log = Path.of("target", "leader-election-" + name + ".log");
-            return new Replica(name, builder.redirectErrorStream(true).redirectOutput(log.toFile()).start(), port);
-        }
-
-        private Optional<HttpResponse<String>> get(String path) {
-            try {
-                return Optional.of(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()));
-            } catch (IOException e) {
-                return Optional.empty(); // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-
-        boolean ready() {
-            return get("/readyz").map(r -> r.statusCode() == 200).orElse(false);
-        }
-
-        /** The sum of a Prometheus metric over its series; 0 when the metric was never registered. */
-        double metric(String name) {
-            return get("/metrics").orElseThrow().body().lines()
-                    .filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{"))
-                    .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-        }
+    /** One replica: the operator's jar as a pod of the Deployment runs it, named by POD_NAME. */
+    private OperatorProcess replica(String name, Map<String, String> environment) throws Exception {
+        Map<String, String> named = new HashMap<>(environment);
+        named.put("POD_NAME", name);
+        // Its log kept in target/ for a failure to be read.
+        return OperatorProcess.start(named, List.of("-Xmx256m"), Files.createDirectories(Path.of("target",
+                "leader-election")), name);
     }
 
     /** deploy/'s ClusterRole bound in the one namespace it watches, and deploy/'s Lease Role there too. */
@@ -162,10 +120,10 @@ class LeaderElectionE2ETest {
                     "KURATCHI_ADMIN_NAMESPACE", NAMESPACE, "KURATCHI_ADMIN_DATABASE", "e2e-leader-admin",
                     "KURATCHI_LEADER_ELECTION", "true", "KURATCHI_LEADER_ELECTION_LEASE_NAME", LEASE,
                     "KURATCHI_TOKEN_REVOCATION_GRACE", GRACE.toSeconds() + "s"));
-            try (Replica a = Replica.start("replica-a", environment)) {
+            try (OperatorProcess a = replica("replica-a", environment)) {
                 await().atMost(Duration.ofSeconds(90)).until(() -> holder(cluster).equals("replica-a"));
-                try (Replica b = Replica.start("replica-b", environment)) {
-                    await().atMost(Duration.ofSeconds(90)).until(b::ready);
+                // Started means ready: a standby's informers are synced too.
+                try (OperatorProcess b = replica("replica-b", environment)) {
                     standbyWritesNothingWhileTheLeaderDoesEverything(cluster, dbs, a, b);
                     takeoverLosesAndDuplicatesNothing(cluster, dbs, emulator, a, b);
                 }
@@ -173,8 +131,8 @@ class LeaderElectionE2ETest {
         }
     }
 
-    private void standbyWritesNothingWhileTheLeaderDoesEverything(RealCluster cluster, DoDatabases dbs, Replica a,
-            Replica b) {
+    private void standbyWritesNothingWhileTheLeaderDoesEverything(RealCluster cluster, DoDatabases dbs,
+            OperatorProcess a, OperatorProcess b) throws Exception {
         IntStream.range(0, 20).forEach(i -> create(cluster, "first-" + i));
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
                 assertThat(tenants(cluster, "first-")).hasSize(20).allMatch(RealClusterE2ETest::ready));
@@ -191,7 +149,7 @@ class LeaderElectionE2ETest {
     }
 
     private void takeoverLosesAndDuplicatesNothing(RealCluster cluster, DoDatabases dbs, EmulatorProcess emulator,
-            Replica a, Replica b) throws Exception {
+            OperatorProcess a, OperatorProcess b) throws Exception {
         // Ten tokens replaced: the old ones stay valid for the grace period, which outlasts the leader.
         Map<String, String> replaced = IntStream.range(0, 10).mapToObj(i -> "first-" + i)
                 .collect(Collectors.toMap(Function.identity(), name -> dbs.token(NAMESPACE, name + "-db")));

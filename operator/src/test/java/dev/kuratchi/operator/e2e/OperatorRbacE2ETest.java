@@ -76,9 +76,7 @@ class OperatorRbacE2ETest {
         cluster.client().resource(new ServiceAccountBuilder().withNewMetadata().withName(name)
                 .withNamespace(SA_NAMESPACE).endMetadata().build()).serverSideApply();
         bind.accept(name);
-        String token = cluster.client().serviceAccounts().inNamespace(SA_NAMESPACE).withName(name)
-                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
-                .getStatus().getToken();
+        String token = cluster.serviceAccountToken(SA_NAMESPACE, name, 3600);
         Config config = new ConfigBuilder(cluster.adminConfig()).withOauthToken(token).build();
         return new KubernetesClientBuilder().withConfig(config).build();
     }

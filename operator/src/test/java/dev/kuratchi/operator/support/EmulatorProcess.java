@@ -71,21 +71,28 @@ public final class EmulatorProcess implements AutoCloseable {
      * Workers, the gateway's data and control plane), in order; both count in one sequence.
      */
     public List<JsonNode> calls(String target, long seq) {
-        JsonNode answer = control("GET", "/__emulator/calls?target=" + target + "&since=" + seq, null);
+        return recorded("target=" + target + "&since=" + seq);
+    }
+
+    private List<JsonNode> recorded(String query) {
+        JsonNode answer = control("GET", "/__emulator/calls?" + query, null);
         List<JsonNode> calls = new ArrayList<>();
         answer.path("result").forEach(calls::add);
         return calls;
     }
 
-    /** The sequence number of the last API call so far (0 when none): where {@link #callsSince} starts. */
+    /**
+     * The sequence number of the last request so far, to either target (0 when none): where {@link #callsSince} and
+     * {@link #calls(String, long)} start.
+     */
     public long lastSeq() {
-        List<JsonNode> calls = calls();
+        List<JsonNode> calls = recorded("since=0");
         return calls.isEmpty() ? 0 : calls.get(calls.size() - 1).path("seq").asLong();
     }
 
     /** The API calls after {@code seq}, in order. */
     public List<JsonNode> callsSince(long seq) {
-        return calls().stream().filter(c -> c.path("seq").asLong() > seq).toList();
+        return calls("api", seq);
     }
 
     /** The HTTP statuses of the calls after {@code seq} with this method and a path ending in {@code pathSuffix}. */

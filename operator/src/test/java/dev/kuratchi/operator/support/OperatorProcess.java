@@ -1,6 +1,5 @@
-package dev.kuratchi.operator.bench;
+package dev.kuratchi.operator.support;
 
-import dev.kuratchi.operator.support.RealCluster;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -22,9 +21,9 @@ import java.util.stream.Stream;
  * The operator as it ships, {@code java -jar operator/target/kuratchi-operator-<version>.jar}, in a JVM of its own,
  * so what it costs is measured alone: its heap from its GC log (the peak in use before any collection, and what is
  * live after a full one, asked for with jcmd), its resident memory and CPU time from /proc, its reconcile counts from
- * its own /metrics.
+ * its own /metrics. The benchmark measures it; the leader-election test runs two and kills one.
  */
-final class OperatorProcess implements AutoCloseable {
+public final class OperatorProcess implements AutoCloseable {
     // "GC(12) Pause Young (Normal) (G1 Evacuation Pause) 60M->12M(256M) 3.1ms"
     private static final Pattern GC_LINE = Pattern.compile("GC\\(\\d+\\) Pause (\\w+).* (\\d+)M->(\\d+)M\\(\\d+M\\)");
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -40,7 +39,7 @@ final class OperatorProcess implements AutoCloseable {
     }
 
     /** The built distribution; {@code mvn -B -q install -DskipTests} (or package) makes it. */
-    static Path jar() throws IOException {
+    public static Path jar() throws IOException {
         Path target = RealCluster.repositoryRoot().resolve("operator/target");
         try (Stream<Path> files = Files.list(target)) {
             return files.filter(f -> f.getFileName().toString().matches("kuratchi-operator-.*\\.jar"))
@@ -50,7 +49,7 @@ final class OperatorProcess implements AutoCloseable {
     }
 
     /** Starts it with {@code environment} and extra JVM options, and waits until /readyz answers 200. */
-    static OperatorProcess start(Map<String, String> environment, List<String> jvmOptions, Path dir, String name)
+    public static OperatorProcess start(Map<String, String> environment, List<String> jvmOptions, Path dir, String name)
             throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
@@ -79,7 +78,7 @@ final class OperatorProcess implements AutoCloseable {
         return started;
     }
 
-    private boolean ready() {
+    public boolean ready() {
         try {
             return get("/readyz").statusCode() == 200;
         } catch (IOException e) {
@@ -98,20 +97,25 @@ final class OperatorProcess implements AutoCloseable {
     }
 
     /** The sum of a Prometheus metric over the series whose line contains {@code filter}; 0 if there is none. */
-    double metric(String name, String filter) throws IOException {
+    public double metric(String name, String filter) throws IOException {
         return get("/metrics").body().lines()
                 .filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{"))
                 .filter(line -> line.contains(filter))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 
+    /** The sum of a Prometheus metric over all its series; 0 if there is none. */
+    public double metric(String name) throws IOException {
+        return metric(name, "");
+    }
+
     /** What the heap held at most before any collection so far, in MiB (from the GC log). */
-    long peakHeapMib() throws IOException {
+    public long peakHeapMib() throws IOException {
         return gcLines().stream().mapToLong(m -> Long.parseLong(m.group(2))).max().orElse(0);
     }
 
     /** A full collection (jcmd GC.run), then what it left: the live heap, in MiB. */
-    long liveHeapMib() throws Exception {
+    public long liveHeapMib() throws Exception {
         int before = gcLines().size();
         Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
                 Long.toString(process.pid()), "GC.run").redirectErrorStream(true).start();
@@ -137,7 +141,7 @@ final class OperatorProcess implements AutoCloseable {
     }
 
     /** Resident memory now and at most, in MiB (/proc status VmRSS, VmHWM). */
-    long[] residentMib() throws IOException {
+    public long[] residentMib() throws IOException {
         long rss = 0;
         long hwm = 0;
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
@@ -151,14 +155,19 @@ final class OperatorProcess implements AutoCloseable {
     }
 
     /** CPU seconds used so far, user and system (/proc stat; clock ticks of 1/100 s). */
-    double cpuSeconds() throws IOException {
+    public double cpuSeconds() throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
     }
 
+    /** The process itself: to kill it (SIGKILL), or to time its end. */
+    public Process process() {
+        return process;
+    }
+
     /** SIGTERM, as a pod is stopped, and waits for the end. */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
