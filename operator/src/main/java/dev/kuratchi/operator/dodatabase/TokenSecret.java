@@ -3,6 +3,8 @@ package dev.kuratchi.operator.dodatabase;
 import dev.kuratchi.client.secret.MountedSecret;
 import dev.kuratchi.client.token.DatabaseToken;
 import dev.kuratchi.client.token.GatewayKey;
+import dev.kuratchi.operator.cache.LeanItemStore;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -28,6 +30,11 @@ import java.util.Optional;
 public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, DoDatabase> {
     public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
     public static final String MANAGED_BY = "kuratchi-operator";
+    /**
+     * On the Secret of a DoDatabase a KuratchiOrganization controls: the organization controller watches only those,
+     * so it does not hold every other DoDatabase's Secret a second time.
+     */
+    public static final String ORGANIZATION_LABEL = "kuratchi.dev/organization-database";
     // Annotations, not labels: a database name may end in '-' or '_', which no label value may.
     public static final String DATABASE_ANNOTATION = "kuratchi.dev/database";
     public static final String TOKEN_ID_ANNOTATION = "kuratchi.dev/token-id";
@@ -47,7 +54,8 @@ public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, D
         super(Secret.class);
         configureWith(new KubernetesDependentResourceConfigBuilder<Secret>()
                 .withKubernetesDependentInformerConfig(InformerConfiguration.builder(Secret.class)
-                        .withLabelSelector(MANAGED_BY_LABEL + "=" + MANAGED_BY).build())
+                        .withLabelSelector(MANAGED_BY_LABEL + "=" + MANAGED_BY)
+                        .withItemStore(LeanItemStore.withoutManagedFields()).build())
                 .build());
     }
 
@@ -73,6 +81,13 @@ public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, D
                 .anyMatch(ref -> resource.getMetadata().getUid().equals(ref.getUid()));
     }
 
+    private static boolean ofAnOrganization(DoDatabase resource) {
+        return resource.getMetadata().getOwnerReferences() != null && resource.getMetadata().getOwnerReferences()
+                .stream().anyMatch(ref -> "KuratchiOrganization".equals(ref.getKind())
+                        && String.valueOf(ref.getApiVersion()).startsWith(HasMetadata.getGroup(DoDatabase.class) + "/")
+                        && Boolean.TRUE.equals(ref.getController()));
+    }
+
     /** The token text the Secret holds, if any. */
     public static Optional<String> token(Secret secret) {
         return Optional.ofNullable(decoded(secret).get(MountedSecret.TOKEN));
@@ -94,6 +109,9 @@ public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, D
         SecretSpec spec = resource.getSpec().getSecret();
         Map<String, String> labels = new HashMap<>(spec == null || spec.getLabels() == null ? Map.of() : spec.getLabels());
         labels.put(MANAGED_BY_LABEL, MANAGED_BY);
+        if (ofAnOrganization(resource)) {
+            labels.put(ORGANIZATION_LABEL, "true");
+        }
         Map<String, String> annotations = new HashMap<>(
                 spec == null || spec.getAnnotations() == null ? Map.of() : spec.getAnnotations());
         annotations.put(DATABASE_ANNOTATION, content.databaseName());

@@ -6,6 +6,7 @@ import static dev.kuratchi.operator.status.Conditions.TRUE;
 import dev.kuratchi.client.gateway.GatewayClient;
 import dev.kuratchi.client.gateway.GatewayException;
 import dev.kuratchi.client.token.DatabaseToken;
+import dev.kuratchi.operator.cache.LeanItemStore;
 import dev.kuratchi.operator.cloudflare.CloudflareException;
 import dev.kuratchi.operator.dodatabase.DeletionPolicy;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
@@ -154,7 +155,9 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         var tokenSecrets = new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class,
                         KuratchiOrganization.class)
                 .withName(SECRET_SOURCE)
-                .withLabelSelector(TokenSecret.MANAGED_BY_LABEL + "=" + TokenSecret.MANAGED_BY)
+                .withLabelSelector(TokenSecret.MANAGED_BY_LABEL + "=" + TokenSecret.MANAGED_BY + ","
+                        + TokenSecret.ORGANIZATION_LABEL + "=true")
+                .withItemStore(LeanItemStore.withoutManagedFields())
                 .withSecondaryToPrimaryMapper((Secret secret) -> Optional.ofNullable(secret.getMetadata()
                                 .getOwnerReferences()).orElse(List.of()).stream()
                         .filter(ref -> "DoDatabase".equals(ref.getKind()) && Boolean.TRUE.equals(ref.getController()))

@@ -293,7 +293,9 @@ class DoDatabaseLifecycleTest {
         Secret secret = dbs.secret("legacy", "legacy-credentials");
         assertThat(DoDatabases.data(secret)).containsEntry("gatewayKey", OperatorHarness.GATEWAY_KEY);
         assertThat(secret.getMetadata().getLabels()).containsEntry("app", "legacy")
-                .containsEntry("app.kubernetes.io/managed-by", "kuratchi-operator");
+                .containsEntry("app.kubernetes.io/managed-by", "kuratchi-operator")
+                .as("not an organization's: the organization controller does not hold it")
+                .doesNotContainKey(TokenSecret.ORGANIZATION_LABEL);
         assertThat(secret.getMetadata().getAnnotations()).containsEntry("team", "billing");
         GatewayClient legacy = GatewayClient.builder().connection(java.net.URI.create(DoDatabases.data(secret).get("endpoint")),
                 dev.kuratchi.client.token.DatabaseToken.parse(DoDatabases.data(secret).get("token")))

@@ -10,6 +10,7 @@ import dev.kuratchi.client.gateway.GatewayClient;
 import dev.kuratchi.client.token.DatabaseToken;
 import dev.kuratchi.operator.dodatabase.DeletionPolicy;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
+import dev.kuratchi.operator.dodatabase.TokenSecret;
 import dev.kuratchi.operator.dodatabase.DoDatabases;
 import dev.kuratchi.operator.organization.OrganizationResources.Kind;
 import dev.kuratchi.operator.support.OperatorHarness;
@@ -150,6 +151,29 @@ class OrganizationLifecycleTest {
         assertThat(orgs.adminRows(organizationId).get("dbApiTokens")).filteredOn(row -> rotated.equals(row.get("token")))
                 .extracting(row -> row.get("id")).containsExactly(DatabaseToken.parse(rotated).tokenId());
         orgs.awaitReady("opt-in", "tokens");
+    }
+
+    @Test
+    void aTokenSecretWithoutTheOrganizationLabelAsAnOlderOperatorWroteItGetsItAndTheTokenIsStillStored() {
+        orgs.create("older", "older", spec -> spec.setStoreTokenInAdminDatabase(true));
+        String organizationId = orgs.awaitReady("older", "older").getStatus().getOrganizationId();
+        assertThat(harness.client().secrets().inNamespace("older").withName("older-db").get().getMetadata().getLabels())
+                .containsEntry(TokenSecret.ORGANIZATION_LABEL, "true");
+        harness.client().secrets().inNamespace("older").withName("older-db").edit(secret -> {
+            secret.getMetadata().getLabels().remove(TokenSecret.ORGANIZATION_LABEL);
+            return secret;
+        });
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(harness.client().secrets()
+                .inNamespace("older").withName("older-db").get().getMetadata().getLabels())
+                .containsEntry(TokenSecret.ORGANIZATION_LABEL, "true"));
+        // The organization's cache holds it again: a rotated token reaches the admin database.
+        harness.client().resources(DoDatabase.class).inNamespace("older").withName("older").edit(d -> {
+            d.getMetadata().setAnnotations(Map.of(DoDatabase.ROTATE_ANNOTATION, "once"));
+            return d;
+        });
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(orgs.adminRows(organizationId)
+                .get("dbApiTokens")).filteredOn(row -> Long.valueOf(0).equals(row.get("revoked")))
+                .extracting(row -> row.get("token")).containsExactly(orgs.token("older", "older-db")));
     }
 
     @Test
