@@ -24,6 +24,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,6 +63,11 @@ class OrganizationBadInputTest {
      */
     private static Condition refusedBeforeAnything(String namespace, String name, Consumer<OrganizationSpec> spec,
             String part, String reason) {
+        // The reconcile count below is the controller's: the organizations of earlier tests settle first.
+        AtomicReference<Double> seen = new AtomicReference<>(-1.0);
+        await().pollInterval(Duration.ofMillis(200)).during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(30))
+                .until(() -> seen.getAndSet(Organizations.reconciles(harness.registry()))
+                        == Organizations.reconciles(harness.registry()));
         long since = harness.emulator().lastSeq();
         KuratchiOrganization created = orgs.create(namespace, name, spec);
         orgs.awaitCondition(namespace, name, part, FALSE, reason);
