@@ -46,31 +46,20 @@ final class AnsweringSocket extends Socket {
         byte[] response = new byte[head.length + body.length];
         System.arraycopy(head, 0, response, 0, head.length);
         System.arraycopy(body, 0, response, head.length, body.length);
+        // OkHttp makes its sockets unconnected, then connects them; the other forms only have to exist.
         SocketFactory sockets = new SocketFactory() {
             @Override
             public Socket createSocket() throws IOException {
                 return new AnsweringSocket(response);
             }
 
-            @Override
-            public Socket createSocket(String host, int port) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public Socket createSocket(String host, int port, InetAddress localHost, int localPort) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public Socket createSocket(InetAddress host, int port) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) {
-                throw new UnsupportedOperationException();
-            }
+            @Override public Socket createSocket(String host, int port) throws IOException { return createSocket(); }
+            @Override public Socket createSocket(InetAddress host, int port) throws IOException {
+                return createSocket(); }
+            @Override public Socket createSocket(String host, int port, InetAddress localHost, int localPort)
+                    throws IOException { return createSocket(); }
+            @Override public Socket createSocket(InetAddress host, int port, InetAddress localHost, int localPort)
+                    throws IOException { return createSocket(); }
         };
         return new OkHttpClient.Builder()
                 .proxy(Proxy.NO_PROXY)

@@ -69,7 +69,8 @@ public final class ClientBenchmark {
         try (WorkerProcess worker = WorkerProcess.start(KEY)) {
             URI url = worker.url();
             new AdminClient(url, GatewayKey.of(KEY), GatewayTransport.withDefaults()).provision("bench", List.of(
-                    new Migration("0001", "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, price REAL, note TEXT);"
+                    new Migration("0001",
+                            "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, price REAL, note TEXT);"
                             + "INSERT INTO items (id, name, price) SELECT value, 'item-' || value, value / 2.0 FROM "
                             + "json_each('[" + String.join(",", java.util.stream.IntStream.rangeClosed(1, 1000)
                             .mapToObj(Integer::toString).toList()) + "]');")));
@@ -90,7 +91,8 @@ public final class ClientBenchmark {
         }
 
         Request request(int id) {
-            return new Request.Builder().url(url).headers(headers).post(RequestBody.create(bodies[id - 1], JSON)).build();
+            return new Request.Builder().url(url).headers(headers).post(RequestBody.create(bodies[id - 1], JSON))
+                    .build();
         }
 
         byte[] call(OkHttpClient http, Request request) {
