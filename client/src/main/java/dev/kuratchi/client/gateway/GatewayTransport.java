@@ -1,8 +1,13 @@
 package dev.kuratchi.client.gateway;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kuratchi.client.http.JsonResponses;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -13,6 +18,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import okhttp3.Headers;
+import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -58,15 +65,65 @@ public final class GatewayTransport {
      * whether the call may be repeated after it may have reached the gateway.
      */
     public JsonNode call(String method, URI url, Map<String, String> headers, Object body, boolean idempotent) {
-        byte[] payload = body == null ? null : serialize(body);
+        return call(method, HttpUrl.get(url.toString()), Headers.of(headers), body == null ? null : serialize(body),
+                idempotent, WHOLE);
+    }
+
+    /** Reads a value from a parser at its first token, through its last. Never null. */
+    interface JsonReader<T> {
+        T read(JsonParser json) throws IOException;
+    }
+
+    /** The whole answer as a tree. */
+    static final JsonReader<JsonNode> WHOLE = json -> {
+        ObjectNode answer = JSON.createObjectNode().put("success", true);
+        while (json.nextToken() == JsonToken.FIELD_NAME) {
+            String field = json.currentName();
+            json.nextToken();
+            answer.set(field, JSON.readTree(json));
+        }
+        return answer;
+    };
+
+    /** Writes a request body with Jackson's generator. */
+    interface Body {
+        void write(JsonGenerator json) throws IOException;
+    }
+
+    /** The bytes of one JSON object, written straight: no tree to build and walk again on every query. */
+    static byte[] object(Body fields) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+        try (JsonGenerator json = JSON.getFactory().createGenerator(bytes)) {
+            json.writeStartObject();
+            fields.write(json);
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("request body cannot be written as JSON", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * As above, with the URL and headers already in OkHttp's form and the body already written. {@code reader} reads
+     * a successful answer into what the call returns: it starts just after the answer's {@code "success": true} and
+     * reads the other fields through the object's end, skipping those it does not use.
+     */
+    <T> T call(String method, HttpUrl url, Headers headers, byte[] payload, boolean idempotent, JsonReader<T> reader) {
         for (int attempt = 1; ; attempt++) {
             RetryPolicy.Failure failure;
             Duration retryAfter = null;
             GatewayException error;
             try (Response response = http.newCall(request(method, url, headers, payload)).execute()) {
-                JsonNode answer = JsonResponses.objectOrNull(response);
+                byte[] body = response.body().bytes();
+                if (response.isSuccessful()) {
+                    T read = readStreaming(body, reader);
+                    if (read != null) {
+                        return read;
+                    }
+                }
+                JsonNode answer = JsonResponses.objectOrNull(body);
                 if (answer != null && response.isSuccessful() && answer.path("success").asBoolean(false)) {
-                    return answer;
+                    return readTree(answer, reader);
                 }
                 error = errorOf(response.code(), answer);
                 if (response.code() == 429) {
@@ -79,9 +136,8 @@ public final class GatewayTransport {
                 }
             } catch (IOException e) {
                 failure = isConnectFailure(e) ? RetryPolicy.Failure.CONNECT : RetryPolicy.Failure.IO;
-                error = new GatewayException(0, "unreachable",
-                        "gateway unreachable at " + url.getScheme() + "://" + url.getAuthority() + ": " + e.getMessage(),
-                        null, null, e);
+                error = new GatewayException(0, "unreachable", "gateway unreachable at " + origin(url) + ": "
+                        + e.getMessage(), null, null, e);
             }
             Optional<Duration> delay = retryPolicy.nextDelay(attempt, failure, idempotent, retryAfter);
             if (delay.isEmpty()) {
@@ -96,10 +152,45 @@ public final class GatewayTransport {
         }
     }
 
-    private static Request request(String method, URI url, Map<String, String> headers, byte[] payload) {
-        Request.Builder builder = new Request.Builder().url(url.toString());
-        headers.forEach(builder::header);
-        return builder.method(method, payload == null ? null : oneShot(payload)).build();
+    // The common case, read without a tree: the gateway writes "success": true first. Anything else (another order,
+    // a success that is not the literal true, a body that does not parse or a reader that cannot take it) is left to
+    // the tree, which decides between an answer and an error as it always has: then this returns null.
+    private static <T> T readStreaming(byte[] body, JsonReader<T> reader) {
+        try (JsonParser json = JSON.getFactory().createParser(body)) {
+            if (json.nextToken() == JsonToken.START_OBJECT && json.nextToken() == JsonToken.FIELD_NAME
+                    && "success".equals(json.currentName()) && json.nextToken() == JsonToken.VALUE_TRUE) {
+                return reader.read(json);
+            }
+        } catch (IOException | RuntimeException e) {
+            // the tree says what is wrong
+        }
+        return null;
+    }
+
+    private static <T> T readTree(JsonNode answer, JsonReader<T> reader) {
+        if (reader == WHOLE) {
+            @SuppressWarnings("unchecked")
+            T whole = (T) answer;
+            return whole;
+        }
+        try (JsonParser json = answer.traverse(JSON)) {
+            json.nextToken();
+            return reader.read(json);
+        } catch (IOException e) {
+            throw new GatewayException(200, "invalid_response",
+                    "the gateway's answer cannot be read: " + e.getMessage());
+        }
+    }
+
+    private static Request request(String method, HttpUrl url, Headers headers, byte[] payload) {
+        return new Request.Builder().url(url).headers(headers)
+                .method(method, payload == null ? null : oneShot(payload)).build();
+    }
+
+    // Scheme, host and port only: a user:password in the endpoint must not reach an exception message.
+    private static String origin(HttpUrl url) {
+        String host = url.host().contains(":") ? "[" + url.host() + "]" : url.host();
+        return url.scheme() + "://" + host + ":" + url.port();
     }
 
     // A one-shot body stops OkHttp from silently re-sending a request whose connection failed after it was
@@ -161,7 +252,7 @@ public final class GatewayTransport {
         return e instanceof ConnectException || e instanceof UnknownHostException || e instanceof NoRouteToHostException;
     }
 
-    private static byte[] serialize(Object body) {
+    static byte[] serialize(Object body) {
         try {
             return JSON.writeValueAsBytes(body);
         } catch (IOException e) {

@@ -1,9 +1,7 @@
 package dev.kuratchi.client.gateway;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Whether a statement only reads, so that repeating it after a failure is harmless. Conservative: anything it
@@ -14,72 +12,120 @@ import java.util.Set;
  * hide what follows it.
  */
 final class ReadOnlySql {
-    private static final Set<String> READ_STARTS = Set.of("select", "with", "values", "explain");
-    private static final Set<String> WRITE_WORDS = Set.of("insert", "update", "delete", "replace", "create", "drop",
-            "alter", "returning", "upsert", "vacuum", "reindex", "attach", "detach");
-    // Stands for a string literal, a quoted name or a symbol: never a keyword, but it makes a statement non-empty.
-    private static final String OTHER = "";
+    private static final String[] READ_STARTS = {"select", "with", "values", "explain"};
+    private static final String[] WRITE_WORDS = {"insert", "update", "delete", "replace", "create", "drop", "alter",
+        "returning", "upsert", "vacuum", "reindex", "attach", "detach"};
+
+    // It runs on every query, and apps send the same few statement texts again and again (parameters go apart):
+    // the answer for a text is kept, as it depends on the text alone. Bounded, so texts that differ every time
+    // (values written into the SQL) cost memory only until it is full; after that they are read each time.
+    static final int KEPT_TEXTS = 1024;
+    static final int KEPT_LENGTH = 4096;
+    private static final Map<String, Boolean> KEPT = new ConcurrentHashMap<>();
 
     private ReadOnlySql() {}
 
     static boolean isReadOnly(String sql) {
-        List<List<String>> statements = statements(sql);
-        if (statements == null || statements.size() != 1) {
-            return false;
+        Boolean kept = KEPT.get(sql);
+        if (kept != null) {
+            return kept;
         }
-        List<String> tokens = statements.get(0);
-        return READ_STARTS.contains(tokens.get(0)) && tokens.stream().noneMatch(WRITE_WORDS::contains);
+        boolean readOnly = read(sql);
+        if (sql.length() <= KEPT_LENGTH && KEPT.size() < KEPT_TEXTS) {
+            KEPT.put(sql, readOnly);
+        }
+        return readOnly;
+    }
+
+    static int keptTexts() {
+        return KEPT.size();
     }
 
     /**
-     * The non-empty statements of the text, each as its tokens: an unquoted word lower-cased, anything else
-     * {@link #OTHER}; comments dropped. {@code null} when a literal, quoted name or comment is not closed.
+     * True when the text holds exactly one non-empty statement, its first token is a word of {@link #READ_STARTS}
+     * and no token is a word of {@link #WRITE_WORDS}. One pass, no allocation.
      */
-    private static List<List<String>> statements(String sql) {
-        List<List<String>> statements = new ArrayList<>();
-        List<String> tokens = new ArrayList<>();
+    private static boolean read(String sql) {
+        int statements = 0;
+        boolean inStatement = false;
+        boolean readStart = false;
         int i = 0;
         while (i < sql.length()) {
             char c = sql.charAt(i);
             int next;
+            int word = -1; // the start of an unquoted word; any other token is a literal, a quoted name or a symbol
             if (Character.isWhitespace(c)) {
-                next = i + 1;
-            } else if (sql.startsWith("--", i)) {
+                i++;
+                continue;
+            } else if (c == '-' && sql.startsWith("--", i)) {
                 int newline = sql.indexOf('\n', i);
-                next = newline < 0 ? sql.length() : newline + 1;
-            } else if (sql.startsWith("/*", i)) {
+                i = newline < 0 ? sql.length() : newline + 1;
+                continue;
+            } else if (c == '/' && sql.startsWith("/*", i)) {
                 next = after(sql, "*/", i + 2);
+                if (next < 0) {
+                    return false;
+                }
+                i = next;
+                continue;
+            } else if (c == ';') {
+                inStatement = false;
+                i++;
+                continue;
             } else if (c == '\'' || c == '"' || c == '`') {
                 next = afterQuoted(sql, c, i + 1);
-                tokens.add(OTHER);
             } else if (c == '[') {
                 next = after(sql, "]", i + 1);
-                tokens.add(OTHER);
-            } else if (c == ';') {
-                next = i + 1;
-                if (!tokens.isEmpty()) {
-                    statements.add(tokens);
-                    tokens = new ArrayList<>();
-                }
             } else if (isWordChar(c)) {
+                word = i;
                 next = i + 1;
                 while (next < sql.length() && isWordChar(sql.charAt(next))) {
                     next++;
                 }
-                tokens.add(sql.substring(i, next).toLowerCase(Locale.ROOT));
             } else {
                 next = i + 1;
-                tokens.add(OTHER);
             }
             if (next < 0) {
-                return null;
+                return false; // a literal, quoted name or comment that never closes
+            }
+            if (!inStatement) {
+                inStatement = true;
+                if (++statements > 1) {
+                    return false;
+                }
+                readStart = word >= 0 && isAny(sql, word, next, READ_STARTS);
+            }
+            if (word >= 0 && isAny(sql, word, next, WRITE_WORDS)) {
+                return false;
             }
             i = next;
         }
-        if (!tokens.isEmpty()) {
-            statements.add(tokens);
+        return statements == 1 && readStart;
+    }
+
+    /** Whether {@code sql[start, end)} is one of the lower-case ASCII keywords, in any case. */
+    private static boolean isAny(String sql, int start, int end, String[] keywords) {
+        char first = lower(sql.charAt(start));
+        for (String keyword : keywords) {
+            if (keyword.charAt(0) == first && keyword.length() == end - start && isKeyword(sql, start, keyword)) {
+                return true;
+            }
         }
-        return statements;
+        return false;
+    }
+
+    private static boolean isKeyword(String sql, int start, String keyword) {
+        for (int k = 1; k < keyword.length(); k++) {
+            if (lower(sql.charAt(start + k)) != keyword.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ASCII case folding only: SQLite's keywords are ASCII, and no other character lower-cases to one of theirs.
+    private static char lower(char c) {
+        return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
     }
 
     /** The index after {@code end}, searched from {@code from}, or -1 when it never comes. */

@@ -1,9 +1,11 @@
 package dev.kuratchi.client.gateway;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -19,7 +21,6 @@ import java.util.Map;
  */
 public final class SqlValues {
     static final long MAX_EXACT_INTEGER = 1L << 53;
-    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private SqlValues() {}
 
@@ -74,70 +75,110 @@ public final class SqlValues {
      * @throws IllegalArgumentException for a value {@link #param} refuses, or a blob: JSON has no blob type
      */
     public static String jsonArray(Collection<?> values) {
-        ArrayNode array = JSON.arrayNode();
-        for (Object value : values) {
-            Object param = param(value);
-            if (param instanceof byte[]) {
-                throw new IllegalArgumentException("a blob (byte[]) cannot be in a JSON list: JSON has no blob type");
+        StringWriter text = new StringWriter();
+        try (JsonGenerator json = GatewayTransport.JSON.getFactory().createGenerator(text)) {
+            json.writeStartArray();
+            for (Object value : values) {
+                Object param = param(value);
+                if (param instanceof byte[]) {
+                    throw new IllegalArgumentException(
+                            "a blob (byte[]) cannot be in a JSON list: JSON has no blob type");
+                }
+                write(json, param);
             }
-            array.add(toJson(param));
+            json.writeEndArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return array.toString();
+        return text.toString();
     }
 
-    static JsonNode toJson(Object value) {
+    /** Writes a value {@link #param} returned. */
+    static void write(JsonGenerator json, Object value) throws IOException {
         if (value == null) {
-            return JSON.nullNode();
+            json.writeNull();
+        } else if (value instanceof String text) {
+            json.writeString(text);
+        } else if (value instanceof Boolean bool) {
+            json.writeBoolean(bool);
+        } else if (value instanceof Long number) {
+            json.writeNumber(number);
+        } else if (value instanceof Double number) {
+            json.writeNumber(number);
+        } else {
+            json.writeStartObject();
+            json.writeStringField("$blob", Base64.getEncoder().encodeToString((byte[]) value));
+            json.writeEndObject();
         }
-        if (value instanceof String text) {
-            return JSON.textNode(text);
-        }
-        if (value instanceof Boolean bool) {
-            return JSON.booleanNode(bool);
-        }
-        if (value instanceof Long number) {
-            return JSON.numberNode(number);
-        }
-        if (value instanceof Double number) {
-            return JSON.numberNode(number);
-        }
-        ObjectNode blob = JSON.objectNode();
-        blob.put("$blob", Base64.getEncoder().encodeToString((byte[]) value));
-        return blob;
     }
 
-    static Object fromJson(JsonNode node) {
-        if (node == null || node.isNull() || node.isMissingNode()) {
-            return null;
-        }
-        if (node.isTextual()) {
-            return node.textValue();
-        }
-        if (node.isIntegralNumber()) {
-            return node.longValue();
-        }
-        if (node.isNumber()) {
-            double number = node.doubleValue();
-            return number == Math.rint(number) && Math.abs(number) <= MAX_EXACT_INTEGER ? (Object) (long) number : number;
-        }
-        if (node.isBoolean()) {
-            return node.booleanValue() ? 1L : 0L;
-        }
-        if (node.isObject() && node.size() == 1 && node.has("$blob")) {
-            return Base64.getDecoder().decode(node.get("$blob").textValue());
-        }
-        throw new GatewayException(200, "invalid_response", "unexpected value in a result row: " + node.getNodeType());
+    /** Reads the value at the parser's current token, through its end. */
+    static Object read(JsonParser json) throws IOException {
+        JsonToken token = json.currentToken();
+        return switch (token) {
+            case VALUE_NULL -> null;
+            case VALUE_STRING -> json.getText();
+            // Beyond a long (never from the Worker, whose numbers are doubles) it wraps, as a tree's value did.
+            case VALUE_NUMBER_INT -> json.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                    ? json.getBigIntegerValue().longValue() : json.getLongValue();
+            case VALUE_NUMBER_FLOAT -> {
+                double number = json.getDoubleValue();
+                boolean exactInteger = number == Math.rint(number) && Math.abs(number) <= MAX_EXACT_INTEGER;
+                yield exactInteger ? (Object) (long) number : number;
+            }
+            case VALUE_TRUE -> 1L;
+            case VALUE_FALSE -> 0L;
+            case START_OBJECT -> blob(json);
+            default -> throw unexpected(token == JsonToken.START_ARRAY ? "ARRAY" : token.name());
+        };
     }
 
-    static Row row(JsonNode object) {
+    // A blob is {"$blob": base64} and nothing else. What throws leaves the parser where it is: it is not read on.
+    private static byte[] blob(JsonParser json) throws IOException {
+        if (json.nextToken() == JsonToken.FIELD_NAME && "$blob".equals(json.currentName())
+                && json.nextToken() == JsonToken.VALUE_STRING) {
+            String base64 = json.getText();
+            if (json.nextToken() == JsonToken.END_OBJECT) {
+                return Base64.getDecoder().decode(base64);
+            }
+        }
+        throw unexpected("OBJECT");
+    }
+
+    private static GatewayException unexpected(String type) {
+        return new GatewayException(200, "invalid_response", "unexpected value in a result row: " + type);
+    }
+
+    /** Reads one row: the parser is at its START_OBJECT; anything else is a row without columns. */
+    static Row row(JsonParser json) throws IOException {
         Map<String, Object> values = new LinkedHashMap<>();
-        object.fields().forEachRemaining(field -> values.put(field.getKey(), fromJson(field.getValue())));
+        if (json.currentToken() == JsonToken.START_OBJECT) {
+            while (json.nextToken() == JsonToken.FIELD_NAME) {
+                String column = json.currentName();
+                json.nextToken();
+                values.put(column, read(json));
+            }
+        } else {
+            json.skipChildren();
+        }
         return new Row(values);
     }
 
-    static List<Row> rows(JsonNode array) {
-        List<Row> rows = new ArrayList<>(array.size());
-        array.forEach(element -> rows.add(row(element)));
-        return rows;
+    /** Reads an array of rows: the parser is at its START_ARRAY. */
+    static List<Row> rows(JsonParser json) throws IOException {
+        return list(json, SqlValues::row);
+    }
+
+    /** Reads each element of the array at the parser with {@code element}; a null, or anything else, holds none. */
+    static <T> List<T> list(JsonParser json, GatewayTransport.JsonReader<T> element) throws IOException {
+        List<T> list = new ArrayList<>();
+        if (json.currentToken() == JsonToken.START_ARRAY) {
+            while (json.nextToken() != JsonToken.END_ARRAY) {
+                list.add(element.read(json));
+            }
+        } else {
+            json.skipChildren();
+        }
+        return list;
     }
 }

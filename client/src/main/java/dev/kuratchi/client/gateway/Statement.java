@@ -1,6 +1,7 @@
 package dev.kuratchi.client.gateway;
 
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -14,8 +15,13 @@ public record Statement(String sql, List<Object> params) {
         if (sql == null || sql.isBlank()) {
             throw new IllegalArgumentException("SQL must not be empty");
         }
-        // Stream.toList() keeps nulls (SQL NULL parameters), unlike List.copyOf, and is unmodifiable.
-        params = params.stream().map(SqlValues::param).toList();
+        // Unmodifiable and keeps nulls (SQL NULL parameters), unlike List.copyOf; a loop, as it runs on every query.
+        Object[] values = new Object[params.size()];
+        int i = 0;
+        for (Object value : params) {
+            values[i++] = SqlValues.param(value);
+        }
+        params = Collections.unmodifiableList(Arrays.asList(values));
     }
 
     public static Statement of(String sql, Object... params) {

@@ -15,10 +15,22 @@ public final class JsonResponses {
     public static JsonNode objectOrNull(Response response) throws IOException {
         String text = response.body().string();
         try {
-            JsonNode node = JSON.readTree(text);
-            return node != null && node.isObject() ? node : null;
+            return objectOrNull(JSON.readTree(text));
         } catch (IOException notJson) {
             return null;
         }
+    }
+
+    /** The JSON object in a body already read, or null when it is not one. */
+    public static JsonNode objectOrNull(byte[] body) {
+        try {
+            return objectOrNull(JSON.readTree(body));
+        } catch (IOException notJson) {
+            return null;
+        }
+    }
+
+    private static JsonNode objectOrNull(JsonNode node) {
+        return node != null && node.isObject() ? node : null;
     }
 }

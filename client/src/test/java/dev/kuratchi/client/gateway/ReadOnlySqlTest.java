@@ -46,4 +46,20 @@ class ReadOnlySqlTest {
     void whatItCannotTellIsAWrite(String sql) {
         assertThat(ReadOnlySql.isReadOnly(sql)).isFalse();
     }
+
+    @org.junit.jupiter.api.Test
+    void theAnswersKeptForTextsAreBoundedAndTheSameAsReadingAgain() {
+        for (int i = 0; i < ReadOnlySql.KEPT_TEXTS + 10; i++) {
+            assertThat(ReadOnlySql.isReadOnly("SELECT " + i)).isTrue();
+            assertThat(ReadOnlySql.isReadOnly("DELETE FROM t WHERE id = " + i)).isFalse();
+        }
+        assertThat(ReadOnlySql.keptTexts()).isEqualTo(ReadOnlySql.KEPT_TEXTS);
+        String longRead = "SELECT 1" + " ".repeat(ReadOnlySql.KEPT_LENGTH);
+        for (int again = 0; again < 2; again++) {
+            assertThat(ReadOnlySql.isReadOnly(new String("SELECT 1"))).isTrue();
+            assertThat(ReadOnlySql.isReadOnly(new String("SELECT 1; DELETE FROM t"))).isFalse();
+            assertThat(ReadOnlySql.isReadOnly(longRead)).isTrue();
+            assertThat(ReadOnlySql.isReadOnly(longRead + "; DROP TABLE t")).isFalse();
+        }
+    }
 }
