@@ -63,17 +63,28 @@ async function route(request, env) {
 }
 
 async function dataPlane(operation, request, env) {
+  const { databaseName, tokenId } = await authenticate(request, env);
+  return runDataRequest(operation, request, env, databaseName, tokenId);
+}
+
+/**
+ * Checks a data-plane request's credentials: the database it names and the id of the valid token that opens it
+ * (whether that id is revoked, its database's object decides).
+ */
+export async function authenticate(request, env) {
   const keys = await gatewayKeys(env);
-  const token = await presentedToken(request, keys);
-  const databaseName = requireDatabaseName(request.headers.get("x-db-name"), "x-db-name header");
-  let verified;
+  const { token, bearerAlone } = await presentedToken(request, keys);
   try {
-    verified = await verifyToken(token, { databaseName, signingKeys: keys.signingKeys, now: Date.now() });
+    const databaseName = requireDatabaseName(request.headers.get("x-db-name"), "x-db-name header");
+    const { tokenId } = await verifyToken(token, { databaseName, signingKeys: keys.signingKeys, now: Date.now() });
+    return { databaseName, tokenId };
   } catch (error) {
+    // A credential sent alone as Bearer may be the gateway key. It is compared with the keys only once it failed as a
+    // token, so a valid token is not hashed once more on every request; the answer is the one it always was.
+    if (bearerAlone !== null && (await isGatewayKey(keys, bearerAlone))) throw missingToken();
     if (error instanceof TokenError) throw new HttpError(401, error.code, error.message);
     throw error;
   }
-  return runDataRequest(operation, request, env, databaseName, verified.tokenId);
 }
 
 /** Validates the body and runs it in the database's object. Exported for the benchmark's no-auth baseline. */
@@ -87,6 +98,7 @@ export async function runDataRequest(operation, request, env, databaseName, toke
 
 // Two accepted forms: kuratchi-sdk's (Authorization: Bearer <gateway key> plus x-db-token) and token only
 // (Authorization: Bearer <token>, or x-db-token alone), which lets an app work without the master key.
+// Returns the token and, in the Bearer-only form, the credential as sent, not yet compared with the gateway key.
 async function presentedToken(request, keys) {
   const bearer = bearerCredential(request);
   const dbToken = request.headers.get("x-db-token");
@@ -94,20 +106,19 @@ async function presentedToken(request, keys) {
     if (!(await isGatewayKey(keys, bearer))) {
       throw new HttpError(401, "invalid_gateway_key", "Invalid or missing gateway key");
     }
-    return dbToken;
+    return { token: dbToken, bearerAlone: null };
   }
-  if (dbToken) return dbToken;
-  if (bearer !== null) {
-    if (await isGatewayKey(keys, bearer)) {
-      throw new HttpError(401, "missing_token", "Missing x-db-token: the gateway key alone does not open a database");
-    }
-    return bearer.trim();
-  }
+  if (dbToken) return { token: dbToken, bearerAlone: null };
+  if (bearer !== null) return { token: bearer.trim(), bearerAlone: bearer };
   throw new HttpError(
     401,
     "missing_credentials",
     "Missing credentials: send the database token as 'Authorization: Bearer <token>' or 'x-db-token'",
   );
+}
+
+function missingToken() {
+  return new HttpError(401, "missing_token", "Missing x-db-token: the gateway key alone does not open a database");
 }
 
 // A key may start with a space, so the credential is everything after "Bearer "; a client that put more spaces before

@@ -64,6 +64,11 @@ describe("refused", () => {
 
   test("the gateway key alone does not open a database", async () => {
     assertRefused(await gateway.data("run", "alpha", SELECT_ONE, KEY), 401, "missing_token");
+    assertRefused(await gateway.data("run", "alpha", SELECT_ONE, ` ${KEY}`), 401, "missing_token");
+    assertRefused(await gateway.data("run", "alpha", SELECT_ONE, PREVIOUS), 401, "missing_token");
+    // Said before anything about the database name, as when the key was compared before the token was checked.
+    assertRefused(await gateway.data("run", undefined, SELECT_ONE, KEY), 401, "missing_token");
+    assertRefused(await gateway.data("run", "a.b", SELECT_ONE, KEY), 401, "missing_token");
   });
 
   test("a non-Bearer Authorization header", async () => {
