@@ -13,9 +13,8 @@
 // with the clients. Auth's parts are also timed alone in workerd.
 //
 // New databases, both ways (first requests, and the operator's provision), at each concurrency in --creation-clients,
-// all interleaved round by round. workerd keeps 3 files open per object until it has been idle about 10 s, so a run
-// creates a bounded number, about 2900 by default: the open-file limit (ulimit -n) must allow 3 times that. Nine
-// rounds are the fewest whose confidence interval leaves out the lowest and the highest ratio.
+// all interleaved round by round, in a new workerd every 3 rounds (about 1000 databases: workerd fails after a few
+// thousand). Nine rounds are the fewest whose confidence interval leaves out the lowest and the highest ratio.
 //
 // Usage: npm run bench -- [--clients 16] [--rounds 200] [--requests 100] [--creation-clients 8,32]
 //                         [--creation-rounds 9] [--new-databases 16]
@@ -45,6 +44,7 @@ const REQUESTS = Number(args.requests);
 const CREATION_CLIENTS = args["creation-clients"].split(",").map(Number);
 const CREATION_ROUNDS = Number(args["creation-rounds"]);
 const newDatabases = (clients) => Math.max(Number(args["new-databases"]), 2 * clients);
+const ROUNDS_PER_WORKERD = 3;
 const KEY = "bench-gateway-key";
 const SEEDED_ROWS = 1000;
 const SHOP = "bench-shop";
@@ -202,13 +202,13 @@ async function load(total, clients, once) {
 /**
  * Runs each of `measures` (name -> measure(target)) for both targets in each of `rounds` rounds: the two targets back to
  * back, in alternating order, and the measures in an order that moves on by one each round. Returns name -> target ->
- * the rounds' results.
+ * the rounds' results, added to `results` when given; `firstRound` goes on from earlier rounds.
  */
-async function interleaved(label, rounds, measures) {
+async function interleaved(label, rounds, measures, { firstRound = 0, results = {} } = {}) {
   const names = Object.keys(measures);
-  const results = Object.fromEntries(names.map((name) => [name, { auth: [], "no-auth": [] }]));
-  for (let round = 0; round < rounds; round++) {
-    if (process.stderr.isTTY) process.stderr.write(`\r${label}: round ${round + 1}/${rounds}   `);
+  for (const name of names) results[name] ??= { auth: [], "no-auth": [] };
+  for (let round = firstRound; round < firstRound + rounds; round++) {
+    if (process.stderr.isTTY) process.stderr.write(`\r${label}: round ${round + 1}   `);
     for (let i = 0; i < names.length; i++) {
       const name = names[(round + i) % names.length];
       for (const target of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
@@ -216,7 +216,7 @@ async function interleaved(label, rounds, measures) {
       }
     }
   }
-  process.stderr.write(process.stderr.isTTY ? "\n" : `${label}: ${rounds} rounds\n`);
+  process.stderr.write(process.stderr.isTTY ? "\n" : `${label}: ${firstRound + rounds} rounds\n`);
   return results;
 }
 
@@ -331,13 +331,19 @@ function verdict(values, costs) {
   return "undecided: the interval spans 5 %";
 }
 
-const mf = new Miniflare(
-  gatewayOptions({ apiKey: KEY, modules: [{ type: "ESModule", path: "bench-entry.js", contents: ENTRY }, ...workerModules()] }),
-);
-let shopToken;
-try {
+const modules = [{ type: "ESModule", path: "bench-entry.js", contents: ENTRY }, ...workerModules()];
+let mf = null;
+/** A new workerd in place of the one running: sets `mf`, `url` and `workerd`. */
+async function startWorkerd() {
+  await mf?.dispose();
+  mf = new Miniflare(gatewayOptions({ apiKey: KEY, modules }));
   url = await mf.ready;
   workerd = findWorkerd();
+}
+
+let shopToken;
+try {
+  await startWorkerd();
   console.log(
     `gateway benchmark: workerd ${JSON.parse(readFileSync(new URL("../node_modules/workerd/package.json", import.meta.url))).version}` +
       ` via Miniflare on loopback, node ${process.version}, ${availableParallelism()} CPUs; ` +
@@ -371,7 +377,15 @@ try {
       creationMeasures[`${way}|${clients}`] = (target) => CREATIONS[way](target, newDatabases(clients), clients);
     }
   }
-  const creations = await interleaved("new databases", CREATION_ROUNDS, creationMeasures);
+  // workerd's memory grows with every object it creates, evicted or not, and a few thousand in one process fail
+  // with SQLITE_NOMEM (seen from 2800 on): each 3 rounds run in a new workerd, both targets warmed up first.
+  const creations = {};
+  for (let round = 0; round < CREATION_ROUNDS; round += ROUNDS_PER_WORKERD) {
+    await startWorkerd();
+    for (const target of TARGETS) await CREATIONS["first requests"](target, 2 * CLIENTS, CLIENTS);
+    const rounds = Math.min(ROUNDS_PER_WORKERD, CREATION_ROUNDS - round);
+    await interleaved("new databases", rounds, creationMeasures, { firstRound: round, results: creations });
+  }
 
   const unit = workerd === null ? "µs wall" : "µs CPU";
   console.log(`\nauth alone, timed in workerd (median of 15 runs of 2000 checks; ${unit})`);
@@ -419,7 +433,8 @@ try {
   }
 
   console.log(
-    `\nnew databases per second: ${CREATION_ROUNDS} rounds, each creating at every concurrency, for each target, ` +
+    `\nnew databases per second: ${CREATION_ROUNDS} rounds (a new workerd every ${ROUNDS_PER_WORKERD}), each creating ` +
+      "at every concurrency, for each target, " +
       `max(${args["new-databases"]}, 2 per client) databases\n(medians over rounds; ratio = auth / no-auth per round; ` +
       "workerd busy = its CPU time per second, 1.00 is a whole core: its isolate runs on one thread)",
   );
@@ -451,5 +466,5 @@ try {
   }
 } finally {
   agent.destroy();
-  await mf.dispose();
+  await mf?.dispose();
 }
