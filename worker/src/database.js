@@ -76,23 +76,24 @@ const HISTORY_UNUSABLE =
   "migrations_history is not an ordinary table (it is a view, a virtual table or a WITHOUT ROWID table); replace it " +
   "with a table (columns tag, created_at, checksum) holding the applied migrations, or wipe the database";
 
+// How many token ids an object remembers as accepted (see admitToken): a database has a few apps, each with a token.
+const MAX_ACCEPTED_TOKENS = 64;
+
 export class KuratchiDoInternal extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.kv = ctx.storage.kv;
     this.tenantKv = new TenantKv(ctx.storage.kv);
+    this.acceptedTokens = new Set();
   }
 
   /** Runs a data-plane request already validated by the gateway. Returns {status, body}. */
   execute(operation, request, tokenId) {
     takeOverStorage(this.ctx.storage);
     if (tokenId !== null) {
-      const epoch = this.kv.get(EPOCH);
-      if (epoch !== undefined && !tokenId.startsWith(epoch)) {
-        return failure(401, "token_revoked", "Token revoked: it was issued for an earlier owner or storage of this database");
-      }
-      if (this.kv.get(REVOKED_PREFIX + tokenId) !== undefined) return failure(401, "token_revoked", "Token revoked");
+      const refusal = this.admitToken(tokenId);
+      if (refusal !== null) return refusal;
     }
     const bind = this.booleanBinder();
     if (KV_OPERATIONS.includes(operation)) {
@@ -137,6 +138,38 @@ export class KuratchiDoInternal extends DurableObject {
     }
   }
 
+  /**
+   * tokenRefusal, remembering the ids it accepted, so a token's later requests skip its two storage reads. Only the
+   * epoch and the revocations decide, and only the gateway's other calls change them (tenant SQL cannot reach them,
+   * the tenant's KV calls cannot name them, and execute's takeover runs before anything is remembered and only once):
+   * each of those calls forgets every id first (forgetAcceptedTokens), and the object runs one call at a time, the
+   * two that await in a critical section. A reset object starts with nothing remembered.
+   */
+  admitToken(tokenId) {
+    if (this.acceptedTokens.has(tokenId)) return null;
+    const refusal = this.tokenRefusal(tokenId);
+    if (refusal === null) {
+      if (this.acceptedTokens.size >= MAX_ACCEPTED_TOKENS) this.acceptedTokens.delete(this.acceptedTokens.values().next().value);
+      this.acceptedTokens.add(tokenId);
+    }
+    return refusal;
+  }
+
+  /** Called first by every call but execute: any of them may change the epoch or the revocations. */
+  forgetAcceptedTokens() {
+    this.acceptedTokens.clear();
+  }
+
+  /** The 401 for a token id this database no longer accepts (of an earlier epoch, or revoked), or null. */
+  tokenRefusal(tokenId) {
+    const epoch = this.kv.get(EPOCH);
+    if (epoch !== undefined && !tokenId.startsWith(epoch)) {
+      return failure(401, "token_revoked", "Token revoked: it was issued for an earlier owner or storage of this database");
+    }
+    if (this.kv.get(REVOKED_PREFIX + tokenId) !== undefined) return failure(401, "token_revoked", "Token revoked");
+    return null;
+  }
+
   batch(statements, bind) {
     let index = 0;
     try {
@@ -160,6 +193,7 @@ export class KuratchiDoInternal extends DurableObject {
    * applied before it stays applied and is reported, and so does the claim.
    */
   provision(migrations, owner, adopt) {
+    this.forgetAcceptedTokens();
     takeOverStorage(this.ctx.storage);
     let adopted = false;
     if (owner !== null) {
@@ -281,6 +315,7 @@ export class KuratchiDoInternal extends DurableObject {
   }
 
   info() {
+    this.forgetAcceptedTokens();
     takeOverStorage(this.ctx.storage, { writeMarker: false });
     const columns = this.historyColumns();
     const tables = this.sql
@@ -306,6 +341,7 @@ export class KuratchiDoInternal extends DurableObject {
    * useless, so entries past their notAfter are dropped here to keep the list short.
    */
   revoke(tokenIds, notAfter) {
+    this.forgetAcceptedTokens();
     takeOverStorage(this.ctx.storage);
     const now = Date.now();
     let revoked = 0;
@@ -341,6 +377,7 @@ export class KuratchiDoInternal extends DurableObject {
    * is wiped or kept for an explicit adoption.
    */
   retire(owner, wipe) {
+    this.forgetAcceptedTokens();
     takeOverStorage(this.ctx.storage);
     return this.withoutForeignKeys(() => {
       const current = this.kv.get(OWNER);
@@ -366,6 +403,7 @@ export class KuratchiDoInternal extends DurableObject {
 
   /** An admin's wipe: the data goes, the owner, epoch and revocations stay. */
   destroy() {
+    this.forgetAcceptedTokens();
     takeOverStorage(this.ctx.storage);
     return this.withoutForeignKeys(() =>
       WipeIncomplete.answer(() => {

@@ -64,6 +64,11 @@ describe("refused", () => {
 
   test("the gateway key alone does not open a database", async () => {
     assertRefused(await gateway.data("run", "alpha", SELECT_ONE, KEY), 401, "missing_token");
+    assertRefused(await gateway.data("run", "alpha", SELECT_ONE, ` ${KEY}`), 401, "missing_token");
+    assertRefused(await gateway.data("run", "alpha", SELECT_ONE, PREVIOUS), 401, "missing_token");
+    // Said before anything about the database name, as when the key was compared before the token was checked.
+    assertRefused(await gateway.data("run", undefined, SELECT_ONE, KEY), 401, "missing_token");
+    assertRefused(await gateway.data("run", "a.b", SELECT_ONE, KEY), 401, "missing_token");
   });
 
   test("a non-Bearer Authorization header", async () => {
@@ -125,6 +130,22 @@ describe("refused", () => {
 
     assertRefused(await gateway.data("run", "revoke-me", SELECT_ONE, token), 401, "token_revoked");
     assert.equal((await gateway.data("run", "revoke-me", SELECT_ONE, sibling)).status, 200);
+  });
+
+  test("a token the gateway remembers from many requests is refused as soon as it is revoked", async () => {
+    const tokenId = "dd".repeat(16);
+    const token = await gateway.issueToken("remembered", { tokenId });
+    for (let i = 0; i < 5; i++) assert.equal((await gateway.data("run", "remembered", SELECT_ONE, token)).status, 200);
+    await gateway.admin("POST", "/admin/databases/remembered/revocations", { tokenIds: [tokenId] });
+    for (let i = 0; i < 3; i++) assertRefused(await gateway.data("run", "remembered", SELECT_ONE, token), 401, "token_revoked");
+  });
+
+  test("a remembered token is refused for another database and once it expired", async () => {
+    const token = await gateway.issueToken("short-lived", { ttlMs: 1500 });
+    assert.equal((await gateway.data("run", "short-lived", SELECT_ONE, token)).status, 200);
+    assertRefused(await gateway.data("run", "alpha", SELECT_ONE, token), 401, "token_db_mismatch");
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    assertRefused(await gateway.data("run", "short-lived", SELECT_ONE, token), 401, "token_expired");
   });
 
   test("a revocation cannot be undone from SQL by another token of the same database", async () => {
