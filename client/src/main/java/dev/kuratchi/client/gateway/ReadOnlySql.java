@@ -76,6 +76,8 @@ final class ReadOnlySql {
                 next = afterQuoted(sql, c, i + 1);
             } else if (c == '[') {
                 next = after(sql, "]", i + 1);
+            } else if (isParameterWithSuffix(sql, i)) {
+                return false; // SQLite reads on to the ')', quotes and all: what it hides cannot be told
             } else if (isWordChar(c)) {
                 word = i;
                 next = i + 1;
@@ -141,6 +143,23 @@ final class ReadOnlySql {
             at = sql.indexOf(quote, at + 2);
         }
         return at < 0 ? -1 : at + 1;
+    }
+
+    /**
+     * A parameter such as {@code $name(...)} or {@code :a::b}: SQLite's tokenizer (TCL-style variables) takes the
+     * {@code (...)} up to the next {@code )} or space, quotes included, as part of the parameter, so a quote there
+     * opens no literal and the text after it is SQL this scanner would otherwise read as a string.
+     */
+    private static boolean isParameterWithSuffix(String sql, int at) {
+        char c = sql.charAt(at);
+        if (c != '$' && c != '@' && c != ':' && c != '#') {
+            return false;
+        }
+        int end = at + 1;
+        while (end < sql.length() && isWordChar(sql.charAt(end))) {
+            end++;
+        }
+        return end > at + 1 && (sql.startsWith("(", end) || sql.startsWith("::", end));
     }
 
     // As SQLite's identifier characters: parameters such as :name and @name are a symbol and then a word.

@@ -42,7 +42,8 @@ class ReadOnlySqlTest {
     @ParameterizedTest
     @ValueSource(strings = {"SELECT 'never closed", "SELECT \"never closed", "SELECT `never closed",
         "SELECT [never closed", "SELECT 1 /* never closed", "", " ;; ", "-- only a comment", "'select' 1",
-        "(SELECT 1)", "SELECT :delete"})
+        "(SELECT 1)", "SELECT :delete", "WITH x AS (SELECT $a(')) INSERT INTO t SELECT 7 --')",
+        "SELECT @a(') ; DELETE FROM t; --')", "SELECT :a::b", "SELECT #a(x)"})
     void whatItCannotTellIsAWrite(String sql) {
         assertThat(ReadOnlySql.isReadOnly(sql)).isFalse();
     }
