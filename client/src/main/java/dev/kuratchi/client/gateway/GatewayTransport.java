@@ -157,6 +157,8 @@ public final class GatewayTransport {
     // the tree, which decides between an answer and an error as it always has: then this returns null.
     private static <T> T readStreaming(byte[] body, JsonReader<T> reader) {
         try (JsonParser json = JSON.getFactory().createParser(body)) {
+            // A second "success" (false, say) would be read past; the tree takes the last one, as it always did.
+            json.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
             if (json.nextToken() == JsonToken.START_OBJECT && json.nextToken() == JsonToken.FIELD_NAME
                     && "success".equals(json.currentName()) && json.nextToken() == JsonToken.VALUE_TRUE) {
                 return reader.read(json);

@@ -196,12 +196,16 @@ class GatewayClientTest {
                 + "\"code\":\"sql_error\"}");
         answer(200, "{\"success\":false,\"error\":\"odd\",\"code\":\"odd\"}");
         answer(200, "not json");
+        answer(200, "{\"success\":true,\"results\":{\"a\":1},\"success\":false,\"error\":\"late\","
+                + "\"code\":\"late\"}");
         assertThatThrownBy(() -> db.first(Statement.of("SELECT * FROM t"))).isInstanceOfSatisfying(
                 GatewayException.class, e -> assertThat(e.code()).isEqualTo("sql_error"));
         assertThatThrownBy(() -> db.first(Statement.of("SELECT 1"))).isInstanceOfSatisfying(
                 GatewayException.class, e -> assertThat(e.code()).isEqualTo("odd"));
         assertThatThrownBy(() -> db.first(Statement.of("SELECT 1"))).isInstanceOfSatisfying(
                 GatewayException.class, e -> assertThat(e.code()).isEqualTo("http_200"));
+        assertThatThrownBy(() -> db.first(Statement.of("SELECT 1"))).as("the last success is the answer's")
+                .isInstanceOfSatisfying(GatewayException.class, e -> assertThat(e.code()).isEqualTo("late"));
     }
 
     @Test
