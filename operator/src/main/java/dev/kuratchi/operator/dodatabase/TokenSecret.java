@@ -35,6 +35,10 @@ public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, D
      * so it does not hold every other DoDatabase's Secret a second time.
      */
     public static final String ORGANIZATION_LABEL = "kuratchi.dev/organization-database";
+    private static final String OF_AN_ORGANIZATION = "true";
+    /** Selects the token Secrets of the DoDatabases organizations control, and only those. */
+    public static final String ORGANIZATION_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY + ","
+            + ORGANIZATION_LABEL + "=" + OF_AN_ORGANIZATION;
     // Annotations, not labels: a database name may end in '-' or '_', which no label value may.
     public static final String DATABASE_ANNOTATION = "kuratchi.dev/database";
     public static final String TOKEN_ID_ANNOTATION = "kuratchi.dev/token-id";
@@ -110,7 +114,7 @@ public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, D
         Map<String, String> labels = new HashMap<>(spec == null || spec.getLabels() == null ? Map.of() : spec.getLabels());
         labels.put(MANAGED_BY_LABEL, MANAGED_BY);
         if (ofAnOrganization(resource)) {
-            labels.put(ORGANIZATION_LABEL, "true");
+            labels.put(ORGANIZATION_LABEL, OF_AN_ORGANIZATION);
         }
         Map<String, String> annotations = new HashMap<>(
                 spec == null || spec.getAnnotations() == null ? Map.of() : spec.getAnnotations());

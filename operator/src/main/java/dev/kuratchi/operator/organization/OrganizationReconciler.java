@@ -155,8 +155,7 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
         var tokenSecrets = new InformerEventSource<>(InformerEventSourceConfiguration.from(Secret.class,
                         KuratchiOrganization.class)
                 .withName(SECRET_SOURCE)
-                .withLabelSelector(TokenSecret.MANAGED_BY_LABEL + "=" + TokenSecret.MANAGED_BY + ","
-                        + TokenSecret.ORGANIZATION_LABEL + "=true")
+                .withLabelSelector(TokenSecret.ORGANIZATION_SELECTOR)
                 .withItemStore(LeanItemStore.withoutManagedFields())
                 .withSecondaryToPrimaryMapper((Secret secret) -> Optional.ofNullable(secret.getMetadata()
                                 .getOwnerReferences()).orElse(List.of()).stream()

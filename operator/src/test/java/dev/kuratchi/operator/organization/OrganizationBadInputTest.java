@@ -66,8 +66,10 @@ class OrganizationBadInputTest {
         // The reconcile count below is the controller's: the organizations of earlier tests settle first.
         AtomicReference<Double> seen = new AtomicReference<>(-1.0);
         await().pollInterval(Duration.ofMillis(200)).during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(30))
-                .until(() -> seen.getAndSet(Organizations.reconciles(harness.registry()))
-                        == Organizations.reconciles(harness.registry()));
+                .until(() -> {
+                    double now = Organizations.reconciles(harness.registry());
+                    return seen.getAndSet(now) == now;
+                });
         long since = harness.emulator().lastSeq();
         KuratchiOrganization created = orgs.create(namespace, name, spec);
         orgs.awaitCondition(namespace, name, part, FALSE, reason);
