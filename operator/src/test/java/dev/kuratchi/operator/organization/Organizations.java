@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -230,9 +231,18 @@ final class Organizations {
      * a test counts while its organization is the only one with work to do).
      */
     static double reconciles(MeterRegistry registry) {
+        return reconciles(registry, Tags.empty());
+    }
+
+    /** Reconciles of the organizations in {@code namespace} finished so far (the harness tags JOSDK's counts so). */
+    static double reconciles(MeterRegistry registry, String namespace) {
+        return reconciles(registry, Tags.of("namespace", namespace));
+    }
+
+    private static double reconciles(MeterRegistry registry, Tags tags) {
         return Stream.of("reconciliations.success.total", "reconciliations.failure.total")
-                .flatMap(name -> registry.find(name).tag("controller.name", OrganizationReconciler.NAME).counters()
-                        .stream())
+                .flatMap(name -> registry.find(name).tag("controller.name", OrganizationReconciler.NAME).tags(tags)
+                        .counters().stream())
                 .mapToDouble(c -> c.count()).sum();
     }
 }

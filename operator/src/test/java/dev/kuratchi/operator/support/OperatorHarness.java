@@ -11,6 +11,7 @@ import dev.kuratchi.operator.config.OperatorConfig;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetricsV2;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.HashMap;
 import java.util.Map;
@@ -58,6 +59,8 @@ public final class OperatorHarness implements AutoCloseable {
         config = OperatorConfig.fromEnvironment(env);
         operator = OperatorFactory.create(config, cluster.client(), registry, clock, o -> {
             o.withCloseClientOnStop(false);
+            // Tagged by namespace so that a test counts the reconciles of its own tenant while others have work.
+            o.withMetrics(MicrometerMetricsV2.newBuilder(registry).withNamespaceAsTag().build());
             cluster.tune(o);
         });
         operator.start();
