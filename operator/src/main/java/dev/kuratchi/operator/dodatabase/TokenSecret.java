@@ -3,7 +3,6 @@ package dev.kuratchi.operator.dodatabase;
 import dev.kuratchi.client.secret.MountedSecret;
 import dev.kuratchi.client.token.DatabaseToken;
 import dev.kuratchi.client.token.GatewayKey;
-import dev.kuratchi.operator.cache.LeanItemStore;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -58,8 +57,7 @@ public final class TokenSecret extends CRUDKubernetesDependentResource<Secret, D
         super(Secret.class);
         configureWith(new KubernetesDependentResourceConfigBuilder<Secret>()
                 .withKubernetesDependentInformerConfig(InformerConfiguration.builder(Secret.class)
-                        .withLabelSelector(MANAGED_BY_LABEL + "=" + MANAGED_BY)
-                        .withItemStore(LeanItemStore.withoutManagedFields()).build())
+                        .withLabelSelector(MANAGED_BY_LABEL + "=" + MANAGED_BY).build())
                 .build());
     }
 

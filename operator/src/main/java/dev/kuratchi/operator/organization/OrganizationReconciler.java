@@ -6,7 +6,6 @@ import static dev.kuratchi.operator.status.Conditions.TRUE;
 import dev.kuratchi.client.gateway.GatewayClient;
 import dev.kuratchi.client.gateway.GatewayException;
 import dev.kuratchi.client.token.DatabaseToken;
-import dev.kuratchi.operator.cache.LeanItemStore;
 import dev.kuratchi.operator.cloudflare.CloudflareException;
 import dev.kuratchi.operator.dodatabase.DeletionPolicy;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
@@ -156,7 +155,6 @@ public class OrganizationReconciler implements Reconciler<KuratchiOrganization>,
                         KuratchiOrganization.class)
                 .withName(SECRET_SOURCE)
                 .withLabelSelector(TokenSecret.ORGANIZATION_SELECTOR)
-                .withItemStore(LeanItemStore.withoutManagedFields())
                 .withSecondaryToPrimaryMapper((Secret secret) -> Optional.ofNullable(secret.getMetadata()
                                 .getOwnerReferences()).orElse(List.of()).stream()
                         .filter(ref -> "DoDatabase".equals(ref.getKind()) && Boolean.TRUE.equals(ref.getController()))
