@@ -13,6 +13,7 @@ import dev.kuratchi.client.token.GatewayKey;
 import dev.kuratchi.client.token.Tokens;
 import dev.kuratchi.operator.bench.BenchSupport.ReadyTimes;
 import dev.kuratchi.operator.bench.BenchSupport.SeedAccount;
+import dev.kuratchi.operator.cache.LeanSerialization;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabaseSpec;
 import dev.kuratchi.operator.dodatabase.TokenSecret;
@@ -26,24 +27,31 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * DoDatabases on the real API server of local/kube, the operator in a JVM of its own (the distribution jar, as a
  * ServiceAccount bound to deploy/'s ClusterRole), against a floor measured in the same run: {@link FloorController},
  * the writes and the one gateway call a correct operator must make per database, on as many threads. Both are warmed
- * up and timed from the first create to the last Ready seen by a watch. Prints:
+ * up and timed from the first create to the last Ready seen by a watch, in rounds that alternate floor, operator,
+ * operator, floor, so that neither gains from running first or last. Prints:
  * <ol>
- *   <li>N at once: all Ready, create-to-Ready p50 and p99, for both, and their ratio; the operator's CPU time, peak
- *       heap, live heap after a full collection and resident memory;</li>
+ *   <li>N at once, each round: all Ready, create-to-Ready p50 and p99, for both, and their ratio; then the means; the
+ *       operator's CPU time per database, peak heap, live heap after a full collection (holding N, then all rounds')
+ *       and resident memory;</li>
  *   <li>one at a time: create to a Secret holding a token, p50 and p99, for both;</li>
  *   <li>steady state (everything Ready, nothing changing): the operator's Kubernetes writes, Cloudflare calls and
  *       gateway calls per minute;</li>
@@ -53,6 +61,7 @@ import java.util.Map;
  * Run from the repository root: {@code mvn -B -q install -DskipTests && mvn -B -q -pl operator exec:java
  * -Dexec.classpathScope=test -Dkuratchi.worker.dir=$PWD/worker
  * -Dexec.mainClass=dev.kuratchi.operator.bench.DoDatabaseBenchmark} with {@code -Dbench.n=1000} (databases at once),
+ * {@code -Dbench.rounds=2} (pairs of rounds),
  * {@code -Dbench.single=60} (one at a time, after 5 warm-ups), {@code -Dbench.idle=60} (seconds of steady state),
  * {@code -Dbench.operatorJvm="-Xmx256m"} (the operator's JVM options), {@code -Dbench.seedSample=40}.
  */
@@ -71,12 +80,19 @@ public final class DoDatabaseBenchmark {
         BenchSupport.runThenExit(DoDatabaseBenchmark::run);
     }
 
-    private record Bulk(double seconds, double p50, double p99) {}
+    private record Bulk(double seconds, double p50, double p99) {
+        static Bulk mean(List<Bulk> rounds) {
+            return new Bulk(rounds.stream().mapToDouble(Bulk::seconds).average().orElseThrow(),
+                    rounds.stream().mapToDouble(Bulk::p50).average().orElseThrow(),
+                    rounds.stream().mapToDouble(Bulk::p99).average().orElseThrow());
+        }
+    }
 
     private record Single(double p50, double p99) {}
 
     private static void run() throws Exception {
         int n = Integer.getInteger("bench.n", 1000);
+        int rounds = Integer.getInteger("bench.rounds", 2);
         int single = Integer.getInteger("bench.single", 60);
         Duration idle = Duration.ofSeconds(Integer.getInteger("bench.idle", 60));
         int seedSample = Integer.getInteger("bench.seedSample", 40);
@@ -103,40 +119,73 @@ public final class DoDatabaseBenchmark {
                 bulk(client, NAMESPACE, "warm-", WARM_UP);
                 AdminClient admin = new AdminClient(emulator.gatewayUrl(OperatorHarness.SCRIPT),
                         GatewayKey.of(OperatorHarness.GATEWAY_KEY), GatewayTransport.withDefaults());
-                Bulk floor;
+                List<Bulk> floors = new ArrayList<>();
+                List<Bulk> operators = new ArrayList<>();
                 Single floorSingle;
-                try (FloorController controller = new FloorController(client, FLOOR, THREADS, admin,
-                        new Tokens(GatewayKey.of(OperatorHarness.GATEWAY_KEY), Clock.systemUTC()),
-                        emulator.gatewayUrl(OperatorHarness.SCRIPT))) {
+                double cpu = 0;
+                double reconciles = 0;
+                Map<String, Integer> requests = new TreeMap<>();
+                int gatewayCalls = 0;
+                long live = 0;
+                // The floor parses what the operator parses: neither reads managedFields.
+                try (KubernetesClient floorClient = new KubernetesClientBuilder().withConfig(client.getConfiguration())
+                        .withKubernetesSerialization(LeanSerialization.create()).build();
+                        FloorController controller = new FloorController(floorClient, FLOOR, THREADS, admin,
+                                new Tokens(GatewayKey.of(OperatorHarness.GATEWAY_KEY), Clock.systemUTC()),
+                                emulator.gatewayUrl(OperatorHarness.SCRIPT))) {
                     // Database names are the account's: the floor's differ from the operator's.
                     bulk(client, FLOOR, "floor-warm-", WARM_UP, controller::check);
-                    floor = bulk(client, FLOOR, "floor-db-", n, controller::check);
+                    // Floor, operator, operator, floor, ...: what grows with the stores (etcd, the API server's
+                    // caches, the operator's) falls on both sides alike.
+                    for (int round = 0; round < 2 * rounds; round++) {
+                        int pair = round / 2;
+                        if ((round % 2 == 0) == (pair % 2 == 0)) {
+                            floors.add(bulk(client, FLOOR, "floor-" + pair + "-", n, controller::check));
+                            continue;
+                        }
+                        double cpuBefore = operator.cpuSeconds();
+                        double reconcilesBefore = operator.metric("reconciliations_started_total", "dodatabase");
+                        long auditMark = audit.mark();
+                        long seq = emulator.lastSeq();
+                        operators.add(bulk(client, NAMESPACE, "db-" + pair + "-", n));
+                        cpu += operator.cpuSeconds() - cpuBefore;
+                        awaitQuiet(operator);
+                        reconciles += operator.metric("reconciliations_started_total", "dodatabase")
+                                - reconcilesBefore;
+                        audit.since(auditMark).forEach((request, count) -> requests.merge(request, count,
+                                Integer::sum));
+                        gatewayCalls += emulator.calls("workers", seq).size();
+                        if (pair == 0) {
+                            live = operator.liveHeapMib();
+                        }
+                    }
                     floorSingle = single(client, FLOOR, "floor-single-", single, controller::check);
                 }
-                System.out.printf("floor: all %d Ready in %.1f s; create->Ready p50 %.2f s, p99 %.2f s; one at a "
-                        + "time: create->Secret with token p50 %.0f ms, p99 %.0f ms%n", n, floor.seconds, floor.p50,
-                        floor.p99, floorSingle.p50 * 1000, floorSingle.p99 * 1000);
-
-                double cpuBefore = operator.cpuSeconds();
-                double reconcilesBefore = operator.metric("reconciliations_started_total", "dodatabase");
-                long auditMark = audit.mark();
-                long seq = emulator.lastSeq();
-                Bulk bulk = bulk(client, NAMESPACE, "db-", n);
-                double cpu = operator.cpuSeconds() - cpuBefore;
-                awaitQuiet(operator);
-                Map<String, Integer> requests = audit.since(auditMark);
+                int created = n * rounds;
+                for (int pair = 0; pair < rounds; pair++) {
+                    Bulk f = floors.get(pair);
+                    Bulk o = operators.get(pair);
+                    System.out.printf("round %d (%s first), all %d Ready: floor %.1f s (p50 %.2f s, p99 %.2f s), "
+                            + "operator %.1f s (p50 %.2f s, p99 %.2f s): x%.2f%n", pair + 1,
+                            pair % 2 == 0 ? "floor" : "operator", n, f.seconds, f.p50, f.p99, o.seconds, o.p50, o.p99,
+                            o.seconds / f.seconds);
+                }
+                Bulk floor = Bulk.mean(floors);
+                Bulk bulk = Bulk.mean(operators);
+                System.out.printf("floor: all %d Ready in %.1f s; create->Ready p50 %.2f s, p99 %.2f s (means of %d "
+                        + "rounds); one at a time: create->Secret with token p50 %.0f ms, p99 %.0f ms%n", n,
+                        floor.seconds, floor.p50, floor.p99, rounds, floorSingle.p50 * 1000, floorSingle.p99 * 1000);
                 System.out.printf("operator, per database: %.2f reconciles, %.2f Kubernetes requests (%.2f writes), "
-                        + "%.2f gateway calls; Kubernetes requests in all: %s%n",
-                        (operator.metric("reconciliations_started_total", "dodatabase") - reconcilesBefore) / n,
-                        requests.values().stream().mapToInt(Integer::intValue).sum() / (double) n,
-                        ApiAudit.writes(requests) / (double) n, emulator.calls("workers", seq).size() / (double) n,
-                        requests);
+                        + "%.2f gateway calls; Kubernetes requests in all: %s%n", reconciles / created,
+                        requests.values().stream().mapToInt(Integer::intValue).sum() / (double) created,
+                        ApiAudit.writes(requests) / (double) created, gatewayCalls / (double) created, requests);
                 long peak = operator.peakHeapMib();
-                long live = operator.liveHeapMib();
                 long[] resident = operator.residentMib();
-                System.out.printf("operator: all %d Ready in %.1f s; create->Ready p50 %.2f s, p99 %.2f s; CPU %.1f s;"
-                        + " heap: peak in use %d MiB, live after a full GC %d MiB; resident %d MiB (peak %d MiB)%n", n,
-                        bulk.seconds, bulk.p50, bulk.p99, cpu, peak, live, resident[0], resident[1]);
+                System.out.printf("operator: all %d Ready in %.1f s; create->Ready p50 %.2f s, p99 %.2f s (means of %d "
+                        + "rounds); CPU %.2f ms per database; heap: peak in use %d MiB, live after a full GC %d MiB "
+                        + "holding %d DoDatabases, %d MiB holding %d; resident %d MiB (peak %d MiB)%n", n,
+                        bulk.seconds, bulk.p50, bulk.p99, rounds, cpu * 1000 / created, peak, live, n + WARM_UP,
+                        operator.liveHeapMib(), created + WARM_UP, resident[0], resident[1]);
                 Single operatorSingle = single(client, NAMESPACE, "single-", single, () -> { });
                 System.out.printf("operator one at a time: create->Secret with token p50 %.0f ms, p99 %.0f ms%n",
                         operatorSingle.p50 * 1000, operatorSingle.p99 * 1000);
@@ -151,9 +200,11 @@ public final class DoDatabaseBenchmark {
                         + "provision, poll until it answers; one after another, measured on %d): %.3f s and %.1f "
                         + "Cloudflare API calls per database -> %d would take %.0f s%n", seedSample,
                         seed.secondsPerDatabase, seed.callsPerDatabase, n, seedProjected);
-                System.out.printf("%nratios: operator / floor: all Ready x%.2f, p50 x%.2f, one at a time p50 x%.2f; "
-                        + "seed / operator x%.1f%n", bulk.seconds / floor.seconds, bulk.p50 / floor.p50,
-                        operatorSingle.p50 / floorSingle.p50, seedProjected / bulk.seconds);
+                String perRound = IntStream.range(0, rounds).mapToObj(i -> String.format("x%.2f",
+                        operators.get(i).seconds / floors.get(i).seconds)).collect(Collectors.joining(", "));
+                System.out.printf("%nratios: operator / floor: all Ready x%.2f (rounds: %s), p50 x%.2f, one at a time "
+                        + "p50 x%.2f; seed / operator x%.1f%n", bulk.seconds / floor.seconds, perRound,
+                        bulk.p50 / floor.p50, operatorSingle.p50 / floorSingle.p50, seedProjected / bulk.seconds);
             } finally {
                 operator.close();
             }
