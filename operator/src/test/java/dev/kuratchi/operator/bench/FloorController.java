@@ -27,8 +27,8 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -53,7 +53,7 @@ final class FloorController implements AutoCloseable {
     private final Tokens tokens;
     private final URI endpoint;
     private final EventRecorder events;
-    private final ExecutorService workers;
+    private final ThreadPoolExecutor workers;
     private final SharedIndexInformer<DoDatabase> informer;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -64,7 +64,7 @@ final class FloorController implements AutoCloseable {
         this.tokens = tokens;
         this.endpoint = endpoint;
         this.events = new EventRecorder(client, Clock.systemUTC(), MANAGER, MANAGER);
-        this.workers = Executors.newFixedThreadPool(threads);
+        this.workers = (ThreadPoolExecutor) Executors.newFixedThreadPool(threads);
         this.informer = client.resources(DoDatabase.class).inNamespace(namespace).inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(DoDatabase db) {
@@ -87,6 +87,13 @@ final class FloorController implements AutoCloseable {
     void check() {
         if (failure.get() != null) {
             throw new IllegalStateException("the floor failed", failure.get());
+        }
+    }
+
+    /** Until every database's work is done, the event after its Ready included (as the operator's is waited for). */
+    void awaitIdle() throws InterruptedException {
+        while (workers.getActiveCount() > 0 || !workers.getQueue().isEmpty()) {
+            Thread.sleep(50);
         }
     }
 
