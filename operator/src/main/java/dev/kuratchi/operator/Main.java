@@ -1,10 +1,8 @@
 package dev.kuratchi.operator;
 
-import dev.kuratchi.operator.cache.LeanSerialization;
 import dev.kuratchi.operator.config.ConfigException;
 import dev.kuratchi.operator.config.OperatorConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -40,8 +38,7 @@ public final class Main {
     private static void start() {
         OperatorConfig config = OperatorConfig.fromEnvironment(System.getenv());
         KubernetesAccess.checkKubeconfig(System.getenv());
-        KubernetesClient client = new KubernetesClientBuilder()
-                .withKubernetesSerialization(LeanSerialization.create()).build();
+        KubernetesClient client = OperatorFactory.clientBuilder().build();
         // Before anything logs, so that a cluster out of reach is the one line printed. Fabric8 retries the request
         // with backoff for about 20 s, which also rides out an API server that is still starting.
         KubernetesAccess.checkReachable(client);

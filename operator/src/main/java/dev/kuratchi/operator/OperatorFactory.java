@@ -5,6 +5,7 @@ import dev.kuratchi.client.gateway.GatewayTransport;
 import dev.kuratchi.client.gateway.RetryPolicy;
 import dev.kuratchi.client.token.GatewayKey;
 import dev.kuratchi.client.token.Tokens;
+import dev.kuratchi.operator.cache.LeanSerialization;
 import dev.kuratchi.operator.cloudflare.ApiRateLimiter;
 import dev.kuratchi.operator.cloudflare.CloudflareClient;
 import dev.kuratchi.operator.cloudflare.CloudflareResources;
@@ -24,6 +25,7 @@ import dev.kuratchi.operator.organization.OrganizationReconciler;
 import dev.kuratchi.operator.organization.OrganizationResources;
 import dev.kuratchi.operator.status.Redaction;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ConfigurationServiceOverrider;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
@@ -56,6 +58,11 @@ public final class OperatorFactory {
     static GenericRetry retry() {
         return new GenericRetry().setInitialInterval(Duration.ofSeconds(1)).setIntervalMultiplier(2)
                 .setMaxInterval(Duration.ofMinutes(5).toMillis()).withoutMaxAttempts();
+    }
+
+    /** The operator's Kubernetes client, to be built with the connection's configuration (see LeanSerialization). */
+    public static KubernetesClientBuilder clientBuilder() {
+        return new KubernetesClientBuilder().withKubernetesSerialization(LeanSerialization.create());
     }
 
     /**

@@ -6,6 +6,7 @@ import static dev.kuratchi.operator.organization.Organizations.resources;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.kuratchi.operator.OperatorFactory;
 import dev.kuratchi.operator.organization.OrganizationResources.Kind;
 import dev.kuratchi.operator.support.EmulatorProcess;
 import dev.kuratchi.operator.support.MockCluster;
@@ -13,7 +14,6 @@ import dev.kuratchi.operator.support.OperatorHarness;
 import dev.kuratchi.operator.support.TestCluster;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
@@ -174,7 +174,7 @@ class OrganizationCrashTest {
         StatusWritesLost(TestCluster cluster) {
             this.cluster = cluster;
             // No retries of a refused connection: the writes are lost at once, as the operator died before them.
-            this.client = new KubernetesClientBuilder().withConfig(new ConfigBuilder(cluster.client()
+            this.client = OperatorFactory.clientBuilder().withConfig(new ConfigBuilder(cluster.client()
                             .getConfiguration()).withRequestRetryBackoffLimit(0).build())
                     .withHttpClientBuilderConsumer(builder -> builder.addOrReplaceInterceptor("status-writes-lost",
                             new Interceptor() {
@@ -191,6 +191,11 @@ class OrganizationCrashTest {
 
         @Override
         public KubernetesClient client() {
+            return client;
+        }
+
+        @Override
+        public KubernetesClient operatorClient() {
             return client;
         }
 
