@@ -11,9 +11,9 @@ import dev.kuratchi.client.gateway.GatewayTransport;
 import dev.kuratchi.client.secret.MountedSecret;
 import dev.kuratchi.client.token.GatewayKey;
 import dev.kuratchi.client.token.Tokens;
+import dev.kuratchi.operator.OperatorFactory;
 import dev.kuratchi.operator.bench.BenchSupport.ReadyTimes;
 import dev.kuratchi.operator.bench.BenchSupport.SeedAccount;
-import dev.kuratchi.operator.cache.LeanSerialization;
 import dev.kuratchi.operator.dodatabase.DoDatabase;
 import dev.kuratchi.operator.dodatabase.DoDatabaseSpec;
 import dev.kuratchi.operator.dodatabase.TokenSecret;
@@ -27,7 +27,6 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,8 +130,8 @@ public final class DoDatabaseBenchmark {
                 int gatewayCalls = 0;
                 long live = 0;
                 // The floor parses what the operator parses: neither reads managedFields.
-                try (KubernetesClient floorClient = new KubernetesClientBuilder().withConfig(client.getConfiguration())
-                        .withKubernetesSerialization(LeanSerialization.create()).build();
+                try (KubernetesClient floorClient = OperatorFactory.clientBuilder().withConfig(client.getConfiguration())
+                        .build();
                         FloorController controller = new FloorController(floorClient, FLOOR, THREADS, admin,
                                 new Tokens(GatewayKey.of(OperatorHarness.GATEWAY_KEY), Clock.systemUTC()),
                                 emulator.gatewayUrl(OperatorHarness.SCRIPT))) {
