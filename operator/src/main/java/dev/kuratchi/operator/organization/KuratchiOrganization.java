@@ -6,6 +6,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
@@ -16,6 +17,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
  */
 @Group("kuratchi.dev")
 @Version("v1alpha1")
+// Spelled out: Fabric8 otherwise derives it with a list of regular expressions each time it makes an instance, for
+// every watch event, response and copy.
+@Plural("kuratchiorganizations")
 @ShortNames("korg")
 @AdditionalPrinterColumn(name = "Ready", type = AdditionalPrinterColumn.Type.STRING,
         jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")

@@ -3,6 +3,7 @@ package dev.kuratchi.operator.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kuratchi.operator.dodatabase.DoDatabase;
+import com.fasterxml.jackson.core.JsonFactory;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -49,5 +50,16 @@ class LeanSerializationTest {
         assertThat(json).doesNotContain("managedFields").contains("\"name\":\"orders-db\"", "\"token\":\"t\"");
         assertThat(LEAN.clone(secret).getMetadata().getManagedFields()).isNullOrEmpty();
         assertThat(LEAN.clone(secret).getMetadata().getName()).isEqualTo("orders-db");
+    }
+
+    @Test
+    void fieldNamesAreNotKeptInASymbolTableThatGrowsWithEverySecret() {
+        assertThat(LeanSerialization.mapper().getFactory().isEnabled(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES))
+                .isFalse();
+        String secret = """
+                {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "orders-db", "managedFields": [{"fieldsV1":
+                  {"f:metadata": {"f:ownerReferences": {"k:{\\"uid\\":\\"u-7\\"}": {}}}}}]}, "data": {"token": "dA=="}}
+                """;
+        assertThat(LEAN.unmarshal(secret, Secret.class).getData()).containsEntry("token", "dA==");
     }
 }
